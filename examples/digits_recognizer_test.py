@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Test a trained digits recogniser on the 10,000 MNIST test digits."""
+import argparse
+import os
+
+import numpy as np
+
+import nnext
+from nnext.network import load_from_file
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser.add_argument("--network", default="digits_recognizer_setup.txt")
+    parser.add_argument("--cases", action="store_true", help="print a line per test digit")
+    args = parser.parse_args(argv)
+
+    with open(args.network) as f:
+        network = load_from_file(f)
+    images, labels = nnext.load_mnist(args.data, "test")
+    outputs = network.feedforward(images.reshape(len(images), -1) / 255.0)
+    predicted = outputs.argmax(axis=1)
+    if args.cases:
+        for case, (actual, expected) in enumerate(zip(predicted, labels)):
+            print("Case %d: %d %d %d" % (case, actual, expected, actual == expected))
+    good = int(np.sum(predicted == labels))
+    bad = len(labels) - good
+    print("Good: %d Bad: %d Success Rate: %f" % (good, bad, good / (good + bad)))
+    return good / (good + bad)
+
+
+if __name__ == "__main__":
+    main()

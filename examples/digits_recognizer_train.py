@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Train a [784, 20, 10] network to recognise the MNIST handwritten digits,
+with the original program's settings, and save it in the text format."""
+import argparse
+import logging
+import os
+import time
+
+import numpy as np
+
+import nnext
+from nnext.network import NeuralNetwork
+from nnext.training import Trainer
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
+
+
+def digit_arrays(images, labels):
+    """Inputs scaled to [0, 1], one row per image, and one-hot targets."""
+    X = images.reshape(len(images), -1) / 255.0
+    Y = np.eye(10)[labels]
+    return X, Y
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser.add_argument("--output", default="digits_recognizer_setup.txt")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and batches")
+    parser.add_argument("--max-rounds", type=int, default=None,
+                        help="stop after this many rounds at the latest (for a quick run)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    X, Y = digit_arrays(*nnext.load_mnist(args.data, "train"))
+    network = NeuralNetwork([784, 20, 10], seed=args.seed)
+    started = time.perf_counter()
+    result = Trainer().train(
+        network=network,
+        training_data=(X, Y),
+        learning_step=1,
+        batch_iterations=20,
+        batch_size=50,
+        min_improvement_per_batch=0.000001,
+        max_batches_without_improvement=100,
+        cost_estimator_batch_size=5000,
+        seed=args.seed,
+        max_rounds=args.max_rounds,
+    )
+    print(f"Trained in {time.perf_counter() - started:.1f} s: {result.rounds} rounds, "
+          f"best cost {result.best_cost:.1f}, stopped: {result.stopped_because}")
+    nnext.save(network, args.output)
+    print(f"Network saved to {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Argument and data validation, with one message style.
+
+Every message names the argument, says what it must be and what it got:
+``"batch_size must be a positive integer; got 0"``.
+"""
+import math
+import numbers
+import os
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+# Array kinds accepted as numeric data: bool, signed and unsigned ints, floats.
+_NUMERIC_KINDS = "biuf"
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def positive_int(value, name):
+    """Return ``value`` as an int, or raise if it is not an integer >= 1."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a positive integer; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _real(value, name, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {what}; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be {what}; got {value!r}")
+    return value
+
+
+def positive_float(value, name):
+    """Return ``value`` as a float, or raise if it is not a finite number > 0."""
+    value = _real(value, name, "a finite number > 0")
+    if value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return value
+
+
+def fraction(value, name):
+    """Return ``value`` as a float, or raise if it is not a number in [0, 1)."""
+    value = _real(value, name, "a number in [0, 1)")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
+    return value
+
+
+def dtype(value):
+    """Return the numpy dtype ``value`` names, or raise if nnext does not compute in it."""
+    try:
+        result = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32; got {value!r}") from None
+    if result not in SUPPORTED_DTYPES:
+        raise TypeError(f"dtype must be float64 or float32; got {value!r}")
+    return result
+
+
+def generator(seed):
+    """Return a numpy Generator from None, an int or a Generator."""
+    if seed is None or _is_int(seed) or isinstance(seed, np.random.Generator):
+        if _is_int(seed) and seed < 0:
+            raise ValueError(f"seed must be None, a non-negative integer or a "
+                             f"numpy Generator; got {seed!r}")
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be None, a non-negative integer or a numpy Generator; "
+                    f"got {seed!r}")
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 1 << 40
+
+
+def shape(value, itemsize=8):
+    """Return a network shape as a tuple of ints, checking that it fits in memory."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"shape must be a list of at least 2 positive integers; got {value!r}")
+    sizes = list(value)
+    if len(sizes) < 2:
+        raise ValueError(f"shape must be a list of at least 2 positive integers; got {value!r}")
+    for i, size in enumerate(sizes):
+        if not _is_int(size):
+            raise TypeError(f"shape[{i}] must be a positive integer; got {size!r}")
+        if size < 1:
+            raise ValueError(f"shape[{i}] must be a positive integer; got {size!r}")
+    sizes = tuple(int(size) for size in sizes)
+    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    if n_params * itemsize > _physical_memory():
+        raise ValueError(f"shape {list(sizes)} needs {n_params} parameters "
+                         f"({n_params * itemsize / 2**30:.1f} GiB), more than this "
+                         f"machine's memory")
+    return sizes
+
+
+def numeric_array(value, name, ndims=(2,)):
+    """Return ``value`` as an array of real numbers with one of ``ndims`` dimensions."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} must be an array of numbers; got {error}") from None
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
+    if array.ndim not in ndims:
+        dims = " or ".join(f"{n}-D" for n in ndims)
+        raise ValueError(f"{name} must be {dims}; got shape {array.shape}")
+    return array
+
+
+def finite_rows(array, name, what="row"):
+    """Raise if ``array`` (2-D) holds NaN or infinity, naming the first bad row."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+        raise ValueError(f"{name} must be finite; {what} {row} holds NaN or infinity")
+
+
+def matrix(value, n_columns, name, dtype, what="row"):
+    """Return ``value`` as a finite, C-contiguous (n_rows, n_columns) array of ``dtype``."""
+    array = numeric_array(value, name)
+    if array.shape[1] != n_columns:
+        raise ValueError(f"{name} must have {n_columns} values per {what}; "
+                         f"got {array.shape[1]}")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    finite_rows(array, name, what)
+    return array

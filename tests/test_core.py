@@ -1,0 +1,197 @@
+"""The compiled kernels against the plain NumPy reference in reference.py."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference
+from nnext import NeuralNetwork, _core
+
+TOLERANCE = {np.float64: 1e-12, np.float32: 2e-5}
+SHAPES = [[2, 1], [3, 7, 1, 5], [5, 4, 3], [4, 6, 5, 3], [9, 17, 8, 13, 2]]
+
+
+def random_problem(shape, dtype, n_samples=30, seed=0):
+    network = NeuralNetwork(shape, seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 1)
+    X = rng.random((n_samples, shape[0])).astype(dtype)
+    Y = rng.random((n_samples, shape[-1])).astype(dtype)
+    return network, X, Y
+
+
+def as_float64(network):
+    return ([w.astype(np.float64) for w in network.weights],
+            [b.astype(np.float64) for b in network.biases])
+
+
+def core_steps(network, X, Y, rows, learning_step, iterations):
+    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
+    _core.sgd_steps(network._sizes, network._params, X, Y, np.asarray(rows, np.intp),
+                    learning_step, iterations, work)
+
+
+def assert_parameters_close(network, weights, biases, tolerance):
+    for mine, theirs in zip(network.weights + network.biases, weights + biases):
+        np.testing.assert_allclose(mine, theirs, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sgd_steps_match_reference(shape, dtype):
+    network, X, Y = random_problem(shape, dtype)
+    rows = np.random.default_rng(5).integers(0, len(X), 11)
+    weights, biases = as_float64(network)
+    for _ in range(4):
+        weights, biases = reference.sgd_step(weights, biases, X[rows].astype(np.float64),
+                                             Y[rows].astype(np.float64), 0.8)
+    core_steps(network, X, Y, rows, 0.8, 4)
+    assert_parameters_close(network, weights, biases, TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_feedforward_and_cost_match_reference(shape, dtype):
+    # 600 samples: more than one block of the batched forward pass.
+    network, X, Y = random_problem(shape, dtype, n_samples=600)
+    weights, biases = as_float64(network)
+    expected = reference.feedforward(weights, biases, X.astype(np.float64))
+    np.testing.assert_allclose(network.feedforward(X), expected,
+                               rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+    work = network._forward_work(len(X))
+    cost = _core.sum_squared_error(network._sizes, network._params, X, Y, work)
+    assert cost == pytest.approx(reference.cost(weights, biases, X, Y),
+                                 rel=10 * TOLERANCE[dtype])
+
+
+def test_hand_worked_step():
+    # z = 0.5 * 2 - 0.25 = 0.75, a = sigmoid(z) = 0.679178699175393,
+    # delta = (a - 1) a (1 - a) = -0.06990535534183481,
+    # w' = 0.5 - 1 * delta * 2, b' = -0.25 - 1 * delta.
+    network = NeuralNetwork([1, 1])
+    network.weights[0][...] = 0.5
+    network.biases[0][...] = -0.25
+    core_steps(network, np.array([[2.0]]), np.array([[1.0]]), [0], 1.0, 1)
+    assert network.weights[0][0, 0] == pytest.approx(0.6398107106836697, abs=1e-15)
+    assert network.biases[0][0] == pytest.approx(-0.1800946446581652, abs=1e-15)
+
+
+def half_squared_error(network, X, Y):
+    work = network._forward_work(len(X))
+    return 0.5 * _core.sum_squared_error(network._sizes, network._params, X, Y, work) / len(X)
+
+
+@pytest.mark.parametrize("shape", [[3, 4, 2], [2, 5, 3, 2]])
+def test_step_follows_finite_difference_gradient(shape):
+    # A step with learning_step h moves the parameters by -h times the mean
+    # gradient of 1/2 ||a - y||^2, which central differences estimate.
+    network, X, Y = random_problem(shape, np.float64, n_samples=6)
+    before = network._params.copy()
+    h = 1e-3
+    core_steps(network, X, Y, np.arange(len(X)), h, 1)
+    step_gradient = (before - network._params) / h
+
+    numeric = np.empty_like(before)
+    eps = 1e-6
+    for i in range(len(before)):
+        costs = []
+        for sign in (+1, -1):
+            network._params[...] = before
+            network._params[i] += sign * eps
+            costs.append(half_squared_error(network, X, Y))
+        numeric[i] = (costs[0] - costs[1]) / (2 * eps)
+    np.testing.assert_allclose(step_gradient, numeric, rtol=1e-5, atol=1e-9)
+
+
+def test_reference_backprop_matches_finite_differences():
+    network, X, Y = random_problem([3, 5, 2], np.float64, n_samples=1)
+    weights, biases = as_float64(network)
+    nabla_w, _ = reference.backprop(weights, biases, X[0], Y[0])
+    eps = 1e-6
+    for layer, w in enumerate(weights):
+        for index in np.ndindex(w.shape):
+            costs = []
+            for sign in (+1, -1):
+                shifted = [m.copy() for m in weights]
+                shifted[layer][index] += sign * eps
+                costs.append(0.5 * reference.cost(shifted, biases, X, Y))
+            assert nabla_w[layer][index] == pytest.approx((costs[0] - costs[1]) / (2 * eps),
+                                                          abs=1e-8)
+
+
+def test_steps_are_reproducible_and_accept_read_only_data():
+    network, X, Y = random_problem([6, 5, 3], np.float64)
+    twin = network.copy()
+    X.flags.writeable = False
+    Y.flags.writeable = False
+    rows = [3, 1, 4, 1, 5]
+    core_steps(network, X, Y, rows, 0.5, 7)
+    core_steps(twin, X, Y, rows, 0.5, 7)
+    np.testing.assert_array_equal(network._params, twin._params)
+
+
+def test_zero_iterations_changes_nothing():
+    network, X, Y = random_problem([4, 3], np.float64)
+    before = network._params.copy()
+    core_steps(network, X, Y, [0, 1], 0.5, 0)
+    np.testing.assert_array_equal(network._params, before)
+
+
+class TestDriverChecks:
+    """The drivers refuse buffers that do not fit the layout, whatever the caller."""
+
+    def setup_method(self):
+        self.network, self.X, self.Y = random_problem([4, 3, 2], np.float64, n_samples=5)
+        self.work = np.empty(_core.train_workspace_size(self.network._sizes, 2))
+
+    def steps(self, sizes=None, params=None, X=None, Y=None, rows=(0, 1), work=None):
+        _core.sgd_steps(self.network._sizes if sizes is None else sizes,
+                        self.network._params if params is None else params,
+                        self.X if X is None else X, self.Y if Y is None else Y,
+                        np.asarray(rows, np.intp), 0.5, 1,
+                        self.work if work is None else work)
+
+    @pytest.mark.parametrize("change, message", [
+        (dict(params=np.zeros(5)), "params must hold 23 values"),
+        (dict(sizes=np.array([4], np.intp)), "at least 2 layers"),
+        (dict(sizes=np.array([4, 0, 2], np.intp)), "layer 1 must have at least 1 neuron"),
+        (dict(X=np.zeros((5, 3))), "inputs must have 4 columns"),
+        (dict(Y=np.zeros((5, 3))), "targets must have 2 columns"),
+        (dict(Y=np.zeros((4, 2))), "as many rows"),
+        (dict(rows=[0, 5]), r"rows\[1\] must be in \[0, 5\)"),
+        (dict(rows=[-1, 0]), r"rows\[0\] must be in \[0, 5\)"),
+        (dict(rows=[]), "at least one sample"),
+        (dict(work=np.empty(3)), "work must hold at least"),
+    ])
+    def test_refuses(self, change, message):
+        with pytest.raises(ValueError, match=message):
+            self.steps(**change)
+
+    def test_mixed_dtypes_are_refused(self):
+        with pytest.raises(ValueError, match="Buffer dtype mismatch"):
+            self.steps(X=self.X.astype(np.float32))
+
+    def test_non_contiguous_buffers_are_refused(self):
+        with pytest.raises(ValueError):
+            self.steps(X=np.asfortranarray(self.X))
+
+
+layer_sizes = st.integers(min_value=1, max_value=64)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(layer_sizes, min_size=2, max_size=6),
+       n_samples=st.integers(1, 100), dtype=st.sampled_from([np.float64, np.float32]),
+       seed=st.integers(0, 2**16))
+def test_random_shapes_match_reference(shape, n_samples, dtype, seed):
+    network, X, Y = random_problem(shape, dtype, n_samples=n_samples, seed=seed)
+    rows = np.random.default_rng(seed).integers(0, n_samples, max(1, n_samples // 2))
+    weights, biases = as_float64(network)
+    for _ in range(2):
+        weights, biases = reference.sgd_step(weights, biases, X[rows].astype(np.float64),
+                                             Y[rows].astype(np.float64), 0.5)
+    core_steps(network, X, Y, rows, 0.5, 2)
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
+    assert_parameters_close(network, weights, biases, tolerance)
+    np.testing.assert_allclose(network.feedforward(X),
+                               reference.feedforward(weights, biases, X.astype(np.float64)),
+                               rtol=tolerance, atol=tolerance)

@@ -1,0 +1,41 @@
+"""The seed's examples, run as a user runs them: as scripts of the checkout."""
+import os
+import re
+import subprocess
+import sys
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
+
+
+def run(script, *args, cwd):
+    completed = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args],
+                               cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_simple_example_classifies_new_points(tmp_path):
+    out = run("simple_example.py", "--seed", "0", cwd=tmp_path)
+    lines = out.splitlines()
+    assert lines[:3] == ["Generating training data", "Training", "Training ready"]
+    results = [line.split() for line in lines[lines.index("Result Expected Diff") + 1:-1]]
+    assert len(results) == 20
+    assert all(abs(int(r) - int(e)) == int(d) for r, e, d in results)
+    rate = float(lines[-1].split(": ")[1])
+    assert rate == sum(d == "0" for _, _, d in results) / 20
+    assert rate >= 0.85
+
+
+def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
+    out = run("digits_recognizer_train.py", "--max-rounds", "60", cwd=tmp_path)
+    assert "stopped: max_rounds" in out
+    network_file = tmp_path / "digits_recognizer_setup.txt"
+    assert network_file.read_text().startswith("3\n784\n20\n10\n[")
+    out = run("digits_recognizer_test.py", "--cases", cwd=tmp_path)
+    lines = out.splitlines()
+    assert len(lines) == 10001 and lines[0].startswith("Case 0: ")
+    match = re.fullmatch(r"Good: (\d+) Bad: (\d+) Success Rate: ([\d.]+)", lines[-1])
+    good, bad, rate = match.groups()
+    assert int(good) + int(bad) == 10000
+    assert float(rate) == int(good) / 10000
+    assert float(rate) > 0.6
