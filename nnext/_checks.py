@@ -75,6 +75,21 @@ def generator(seed):
                     f"got {seed!r}")
 
 
+def available_cores():
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def num_threads(value):
+    """Return a thread count: ``value`` itself, or all available cores for None."""
+    if value is None:
+        return available_cores()
+    return positive_int(value, "num_threads")
+
+
 def _physical_memory():
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

@@ -2,32 +2,69 @@
 
 A network with layer sizes n_0, ..., n_L keeps all its parameters in one flat
 buffer ``params``: for each layer l = 1..L its weights (n_l rows of n_{l-1}
-values, row-major) followed by its n_l biases.  The kernels walk that buffer
-with pointers.  Every ``def`` driver first checks, with the GIL, that each
-buffer is as large as that layout needs, so the pointer arithmetic inside the
-``nogil`` sections stays within the buffers.
+values, row-major) followed by its n_l biases.  The loops below walk that
+buffer with pointers and hand each layer's matrix products to the blocked
+kernels of ``_kernels.h``.  Every ``def`` driver first checks, with the GIL,
+that each buffer is as large as that layout needs, so the pointer arithmetic
+inside the ``nogil`` sections stays within the buffers.
 
-Samples are rows: a block of ``nb`` samples of layer l is an (nb, n_l)
-row-major array.
+Samples are rows: the values of layer l for a block of ``nb`` samples form an
+(nb, n_l) row-major array.  A layer whose products are large enough is split
+between ``n_threads`` OpenMP threads (by samples for the forward pass and the
+deltas, by columns of the weights for the update); every value is computed
+the same way whatever the split, so results do not depend on the thread count.
 """
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
+from cython.parallel cimport prange, threadid
 from libc.math cimport exp
-from libc.string cimport memcpy, memset
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 ctypedef Py_ssize_t intp
+
+cdef extern from "_kernels.h" nogil:
+    int NN_OPENMP
+    int nn_cpu_has_avx2_fma()
+    int nn_select_kernels(int avx2)
+    void nn_gemm_nt_d(intp m, intp n, intp k, const double* a, intp lda,
+                      const double* b, intp ldb, const double* bias, double* c, intp ldc)
+    void nn_gemm_nt_s(intp m, intp n, intp k, const float* a, intp lda,
+                      const float* b, intp ldb, const float* bias, float* c, intp ldc)
+    void nn_gemm_nn_d(intp m, intp n, intp k, double alpha, const double* a, intp rsa,
+                      intp csa, const double* b, intp ldb, int accumulate, double* c, intp ldc)
+    void nn_gemm_nn_s(intp m, intp n, intp k, float alpha, const float* a, intp rsa,
+                      intp csa, const float* b, intp ldb, int accumulate, float* c, intp ldc)
 
 cdef extern from *:
     int NNEXT_DEBUG   # set by setup.py
 
 #: True in a build with Cython's bounds checks on (NNEXT_DEBUG_CYTHON=1).
 debug_build = bool(NNEXT_DEBUG)
+#: True when the core was built with OpenMP, so that n_threads > 1 is used.
+openmp = bool(NN_OPENMP)
 
 cdef enum:
     # Samples pushed through the network at once when only outputs are needed.
     FORWARD_BLOCK = 256
     # Multiply-adds between two looks for Ctrl-C (a few milliseconds of work).
     SIGNAL_CHECK_WORK = 1 << 24
+    # Multiply-adds a thread must get before a product is split between threads.
+    THREAD_MIN_WORK = 1 << 17
+    # Column splits of the weights fall on multiples of this (whole kernel panels).
+    COLUMN_GRAIN = 24
+
+
+def use_avx2(bint enabled):
+    """Use the AVX2 + FMA kernels (if the CPU has them) or the baseline ones.
+
+    Returns whether the AVX2 kernels are now in use.
+    """
+    return bool(nn_select_kernels(enabled))
+
+
+#: True when the AVX2 + FMA kernels are in use (chosen at import by CPU feature).
+avx2 = use_avx2(True)
 
 
 # ---------------------------------------------------------------------------
@@ -48,25 +85,25 @@ cdef intp activation_count(const intp[::1] sizes) noexcept nogil:
     return total
 
 
-cdef intp widest(const intp[::1] sizes, intp first, intp stop) noexcept nogil:
+cdef intp widest(const intp[::1] sizes) noexcept nogil:
+    """The largest layer after the input layer."""
     cdef intp l, width = 0
-    for l in range(first, stop):
+    for l in range(1, sizes.shape[0]):
         width = max(width, sizes[l])
     return width
 
 
-def forward_workspace_size(const intp[::1] sizes, intp n_samples):
+def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
     """Length of the ``work`` buffer that `feedforward` and `sum_squared_error` need."""
-    return min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
+    return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
 
 
 def train_workspace_size(const intp[::1] sizes, intp batch_size):
     """Length of the ``work`` buffer that `sgd_steps` needs for a batch of this size."""
     cdef intp n_layers = sizes.shape[0]
-    return (batch_size * (sizes[0] + sizes[n_layers - 1])       # the gathered batch
-            + batch_size * activation_count(sizes)              # activations
-            + 2 * batch_size * widest(sizes, 1, n_layers)       # deltas of two layers
-            + widest(sizes, 0, n_layers - 1))                   # one gradient row
+    return (batch_size * (sizes[0] + sizes[n_layers - 1])     # the gathered batch
+            + batch_size * activation_count(sizes)            # activations
+            + 3 * batch_size * widest(sizes))                 # deltas: two layers, one transposed
 
 
 cdef check_layout(const intp[::1] sizes, intp n_params):
@@ -98,8 +135,14 @@ cdef check_workspace(intp have, intp need):
         raise ValueError(f"work must hold at least {need} values; got {have}")
 
 
+cdef int check_threads(int n_threads) except -1:
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be at least 1; got {n_threads}")
+    return n_threads if NN_OPENMP else 1
+
+
 # ---------------------------------------------------------------------------
-# Per-sample arithmetic
+# Elementwise arithmetic and the kernels for either type
 
 cdef inline floating sigmoid(floating z) noexcept nogil:
     # exp is only ever taken of a non-positive number, so it cannot overflow.
@@ -110,101 +153,203 @@ cdef inline floating sigmoid(floating z) noexcept nogil:
     return e / (1 + e)
 
 
-cdef inline floating dot(const floating* a, const floating* b, intp n) noexcept nogil:
-    # Four independent partial sums, so the compiler may keep them in one
-    # vector register without reordering any floating-point addition.
-    cdef floating s0 = 0, s1 = 0, s2 = 0, s3 = 0
-    cdef intp k = 0
-    while k + 4 <= n:
-        s0 += a[k] * b[k]
-        s1 += a[k + 1] * b[k + 1]
-        s2 += a[k + 2] * b[k + 2]
-        s3 += a[k + 3] * b[k + 3]
-        k += 4
-    while k < n:
-        s0 += a[k] * b[k]
-        k += 1
-    return (s0 + s1) + (s2 + s3)
+cdef inline void gemm_nt(intp m, intp n, intp k, const floating* a, intp lda,
+                         const floating* b, intp ldb, const floating* bias,
+                         floating* c, intp ldc) noexcept nogil:
+    """c[i, j] = bias[j] + a[i, :] . b[j, :]"""
+    if floating is double:
+        nn_gemm_nt_d(m, n, k, a, lda, b, ldb, bias, c, ldc)
+    else:
+        nn_gemm_nt_s(m, n, k, a, lda, b, ldb, bias, c, ldc)
 
 
-cdef inline void axpy(floating alpha, const floating* x, floating* y, intp n) noexcept nogil:
-    """y += alpha * x"""
-    cdef intp k
-    for k in range(n):
-        y[k] += alpha * x[k]
+cdef inline void gemm_nn(intp m, intp n, intp k, floating alpha, const floating* a,
+                         intp rsa, intp csa, const floating* b, intp ldb, bint accumulate,
+                         floating* c, intp ldc) noexcept nogil:
+    """c[i, :] = (c[i, :] if accumulate else 0) + alpha * sum_p a[i*rsa + p*csa] b[p, :]"""
+    if floating is double:
+        nn_gemm_nn_d(m, n, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc)
+    else:
+        nn_gemm_nn_s(m, n, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc)
+
+
+cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
+    """How many threads share a product of ``work`` multiply-adds in ``pieces`` parts."""
+    return <int>max(1, min(<intp>n_threads, min(pieces, work // THREAD_MIN_WORK)))
+
+
+# ---------------------------------------------------------------------------
+# One layer at a time
+
+cdef inline void forward_rows(intp lo, intp hi, intp n_in, intp n_out,
+                              const floating* inputs, const floating* w, const floating* b,
+                              floating* out) noexcept nogil:
+    cdef intp i
+    gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, b, out + lo * n_out, n_out)
+    for i in range(lo * n_out, hi * n_out):
+        out[i] = sigmoid(out[i])
+
+
+cdef void forward_layer(intp nb, intp n_in, intp n_out, const floating* inputs,
+                        const floating* w, const floating* b, floating* out,
+                        int n_threads) noexcept nogil:
+    """out = sigmoid(inputs . w^T + b) for nb samples."""
+    cdef int t, parts = split(nb * n_in * n_out, nb, n_threads)
+    if parts == 1:
+        forward_rows(0, nb, n_in, n_out, inputs, w, b, out)
+        return
+    for t in prange(parts, num_threads=parts, schedule="static"):
+        forward_rows(t * nb // parts, (t + 1) * nb // parts, n_in, n_out, inputs, w, b, out)
+
+
+cdef void forward(const intp[::1] sizes, const floating* params, const floating* x,
+                  intp nb, floating* acts, int n_threads) noexcept nogil:
+    """Activations of layers 1..L for the nb samples in x, stored one layer after
+    the other in acts."""
+    cdef intp l, n_in, n_out
+    cdef const floating* inputs = x
+    cdef const floating* w = params
+    for l in range(1, sizes.shape[0]):
+        n_in = sizes[l - 1]
+        n_out = sizes[l]
+        forward_layer(nb, n_in, n_out, inputs, w, w + n_out * n_in, acts, n_threads)
+        inputs = acts
+        acts += nb * n_out
+        w += n_out * (n_in + 1)
+
+
+cdef inline void back_rows(intp lo, intp hi, intp n_in, intp n_out, const floating* delta,
+                           const floating* w, const floating* a_prev,
+                           floating* delta_prev) noexcept nogil:
+    cdef intp i
+    gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
+            delta_prev + lo * n_in, n_in)
+    for i in range(lo * n_in, hi * n_in):
+        delta_prev[i] *= a_prev[i] * (1 - a_prev[i])
+
+
+cdef void back_propagate(intp nb, intp n_in, intp n_out, const floating* delta,
+                         const floating* w, const floating* a_prev, floating* delta_prev,
+                         int n_threads) noexcept nogil:
+    """delta_prev = (delta . w) * sigmoid'(z_prev), with sigmoid'(z) = a (1 - a)."""
+    cdef int t, parts = split(nb * n_in * n_out, nb, n_threads)
+    if parts == 1:
+        back_rows(0, nb, n_in, n_out, delta, w, a_prev, delta_prev)
+        return
+    for t in prange(parts, num_threads=parts, schedule="static"):
+        back_rows(t * nb // parts, (t + 1) * nb // parts, n_in, n_out, delta, w, a_prev,
+                  delta_prev)
+
+
+cdef inline void update_columns(intp lo, intp hi, intp nb, intp n_in, intp n_out,
+                                floating scale, const floating* delta_t,
+                                const floating* a_prev, floating* w) noexcept nogil:
+    gemm_nn(n_out, hi - lo, nb, -scale, delta_t, nb, 1, a_prev + lo, n_in, True, w + lo, n_in)
+
+
+cdef void update_layer(intp nb, intp n_in, intp n_out, floating scale, const floating* delta,
+                       floating* delta_t, const floating* a_prev, floating* w, floating* b,
+                       int n_threads) noexcept nogil:
+    """w -= scale * delta^T . a_prev and b -= scale * (sum of delta over the samples)."""
+    cdef intp s, j, lo, hi, grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
+    cdef floating total
+    cdef int t, parts = split(nb * n_in * n_out, grains, n_threads)
+    # The kernel reads delta^T row by row: neuron-major, samples contiguous.
+    for s in range(nb):
+        for j in range(n_out):
+            delta_t[j * nb + s] = delta[s * n_out + j]
+    if parts == 1:
+        update_columns(0, n_in, nb, n_in, n_out, scale, delta_t, a_prev, w)
+    else:
+        for t in prange(parts, num_threads=parts, schedule="static"):
+            lo = min(n_in, t * grains // parts * COLUMN_GRAIN)
+            hi = min(n_in, (t + 1) * grains // parts * COLUMN_GRAIN)
+            update_columns(lo, hi, nb, n_in, n_out, scale, delta_t, a_prev, w)
+    for j in range(n_out):
+        total = 0
+        for s in range(nb):
+            total += delta_t[j * nb + s]
+        b[j] -= scale * total
 
 
 # ---------------------------------------------------------------------------
 # Forward pass and cost
 
-cdef void forward(const intp[::1] sizes, const floating* params, const floating* x,
-                  intp nb, floating* acts) noexcept nogil:
-    """Activations of layers 1..L for the nb samples in x, stored one layer after
-    the other in acts."""
-    cdef intp l, s, j, n_in, n_out
-    cdef const floating* inputs = x
-    cdef const floating* w = params
-    cdef const floating* b
-    cdef floating* out = acts
-    for l in range(1, sizes.shape[0]):
-        n_in = sizes[l - 1]
-        n_out = sizes[l]
-        b = w + n_out * n_in
-        for s in range(nb):
-            for j in range(n_out):
-                out[s * n_out + j] = sigmoid(b[j] + dot(w + j * n_in, inputs + s * n_in, n_in))
-        inputs = out
-        out += nb * n_out
-        w = b + n_out
+cdef void forward_blocks(const intp[::1] sizes, const floating* params, const floating[:, ::1] X,
+                         floating* work, intp block_work, int n_threads,
+                         floating* out, const floating[:, ::1] Y, double* block_costs) noexcept nogil:
+    """Push the rows of X through the network block by block, the blocks shared
+    between threads; copy each block's outputs to out (if given) and its
+    squared error against Y to block_costs (if given)."""
+    cdef intp n_samples = X.shape[0]
+    cdef intp n_out = sizes[sizes.shape[0] - 1]
+    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    cdef intp last_layer = activation_count(sizes) - n_out
+    cdef intp block, start, nb, i
+    cdef floating* acts
+    cdef floating* a
+    cdef double cost, diff
+    cdef int parts = <int>max(1, min(<intp>n_threads, n_blocks))
+    for block in prange(n_blocks, num_threads=parts, schedule="static"):
+        start = block * FORWARD_BLOCK
+        nb = min(<intp>FORWARD_BLOCK, n_samples - start)
+        acts = work + threadid() * block_work
+        forward(sizes, params, &X[start, 0], nb, acts, 1)
+        a = acts + nb * last_layer
+        if out != NULL:
+            memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
+        if block_costs != NULL:
+            cost = 0
+            for i in range(nb * n_out):
+                diff = a[i] - Y[start + i // n_out, i % n_out]
+                cost = cost + diff * diff
+            block_costs[block] = cost
 
 
 def feedforward(const intp[::1] sizes, const floating[::1] params,
-                const floating[:, ::1] X, floating[:, ::1] out, floating[::1] work):
+                const floating[:, ::1] X, floating[:, ::1] out, floating[::1] work,
+                int n_threads=1):
     """Write the network's outputs for the rows of X into out."""
     cdef intp n_samples = X.shape[0]
-    cdef intp n_out = sizes[sizes.shape[0] - 1]
-    cdef intp start, nb
+    n_threads = check_threads(n_threads)
     check_layout(sizes, params.shape[0])
     check_samples(sizes, n_samples, X.shape[1], out.shape[0], out.shape[1])
-    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples))
+    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples, n_threads))
     if n_samples == 0:
         return
-    cdef intp last_layer = activation_count(sizes) - n_out
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
     with nogil:
-        start = 0
-        while start < n_samples:
-            nb = min(FORWARD_BLOCK, n_samples - start)
-            forward(sizes, &params[0], &X[start, 0], nb, &work[0])
-            memcpy(&out[start, 0], &work[nb * last_layer], nb * n_out * sizeof(floating))
-            start += nb
+        forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
+                       &out[0, 0], X, NULL)
 
 
 def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
-                      const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] work):
+                      const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] work,
+                      int n_threads=1):
     """The quadratic cost: sum over the rows of ||network(X[i]) - Y[i]||^2."""
     cdef intp n_samples = X.shape[0]
-    cdef intp n_out = sizes[sizes.shape[0] - 1]
-    cdef intp start, nb, i
-    cdef double cost = 0, diff
-    cdef const floating* a
-    cdef const floating* y
+    cdef intp block
+    cdef double cost = 0
+    n_threads = check_threads(n_threads)
     check_layout(sizes, params.shape[0])
     check_samples(sizes, n_samples, X.shape[1], Y.shape[0], Y.shape[1])
-    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples))
+    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples, n_threads))
     if n_samples == 0:
         return 0.0
-    cdef intp last_layer = activation_count(sizes) - n_out
-    with nogil:
-        start = 0
-        while start < n_samples:
-            nb = min(FORWARD_BLOCK, n_samples - start)
-            forward(sizes, &params[0], &X[start, 0], nb, &work[0])
-            a = &work[nb * last_layer]
-            y = &Y[start, 0]
-            for i in range(nb * n_out):
-                diff = a[i] - y[i]
-                cost += diff * diff
-            start += nb
+    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
+    cdef double* block_costs = <double*>malloc(n_blocks * sizeof(double))
+    if block_costs == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
+                           NULL, Y, block_costs)
+        # Summed in block order, so the cost does not depend on the thread count.
+        for block in range(n_blocks):
+            cost += block_costs[block]
+    finally:
+        free(block_costs)
     return cost
 
 
@@ -214,12 +359,11 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
 cdef void sgd_step(const intp[::1] sizes, floating* params, intp n_params,
                    const floating* x, const floating* y, intp nb, floating scale,
                    floating* acts, floating* delta, floating* delta_prev,
-                   floating* grad_row) noexcept nogil:
+                   floating* delta_t, int n_threads) noexcept nogil:
     """One gradient step on the nb samples (x, y): every weight and bias moves by
     -scale times the sum of its per-sample gradients."""
     cdef intp n_layers = sizes.shape[0]
-    cdef intp l, s, j, i, n_in, n_out
-    cdef floating gb
+    cdef intp l, i, n_in, n_out
     cdef floating* swap
     cdef floating* w
     cdef floating* b
@@ -227,7 +371,7 @@ cdef void sgd_step(const intp[::1] sizes, floating* params, intp n_params,
     cdef const floating* a_prev
     cdef const floating* a
 
-    forward(sizes, params, x, nb, acts)
+    forward(sizes, params, x, nb, acts, n_threads)
 
     # Output layer: delta = (a - y) * sigmoid'(z), with sigmoid'(z) = a (1 - a).
     n_out = sizes[n_layers - 1]
@@ -242,27 +386,10 @@ cdef void sgd_step(const intp[::1] sizes, floating* params, intp n_params,
         w = b - n_out * n_in
         w_end = w
         a_prev = x if l == 1 else a - nb * n_in
-
         if l > 1:
-            # delta_prev = (delta . W) * sigmoid'(z_prev), taken with the weights
-            # as they were before this step touches them.
-            memset(delta_prev, 0, nb * n_in * sizeof(floating))
-            for s in range(nb):
-                for j in range(n_out):
-                    axpy(delta[s * n_out + j], w + j * n_in, delta_prev + s * n_in, n_in)
-            for i in range(nb * n_in):
-                delta_prev[i] *= a_prev[i] * (1 - a_prev[i])
-
-        # W -= scale * delta^T . a_prev and b -= scale * sum of delta, row by row.
-        for j in range(n_out):
-            memset(grad_row, 0, n_in * sizeof(floating))
-            gb = 0
-            for s in range(nb):
-                axpy(delta[s * n_out + j], a_prev + s * n_in, grad_row, n_in)
-                gb += delta[s * n_out + j]
-            axpy(-scale, grad_row, w + j * n_in, n_in)
-            b[j] -= scale * gb
-
+            # Uses the weights as they are before this step updates them.
+            back_propagate(nb, n_in, n_out, delta, w, a_prev, delta_prev, n_threads)
+        update_layer(nb, n_in, n_out, scale, delta, delta_t, a_prev, w, b, n_threads)
         a = a_prev
         swap = delta
         delta = delta_prev
@@ -271,7 +398,7 @@ cdef void sgd_step(const intp[::1] sizes, floating* params, intp n_params,
 
 def sgd_steps(const intp[::1] sizes, floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
-              double learning_step, intp iterations, floating[::1] work):
+              double learning_step, intp iterations, floating[::1] work, int n_threads=1):
     """Run ``iterations`` gradient steps on the batch X[rows], Y[rows].
 
     Each step moves the parameters (in place) by -learning_step times the mean
@@ -283,6 +410,7 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     cdef intp nb = rows.shape[0]
     cdef intp n_rows = X.shape[0]
     cdef intp i, it
+    n_threads = check_threads(n_threads)
     check_layout(sizes, params.shape[0])
     check_samples(sizes, n_rows, X.shape[1], Y.shape[0], Y.shape[1])
     if nb < 1:
@@ -304,8 +432,8 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     cdef floating* y = x + nb * n_in
     cdef floating* acts = y + nb * n_out
     cdef floating* delta = acts + nb * activation_count(sizes)
-    cdef floating* delta_prev = delta + nb * widest(sizes, 1, n_layers)
-    cdef floating* grad_row = delta_prev + nb * widest(sizes, 1, n_layers)
+    cdef floating* delta_prev = delta + nb * widest(sizes)
+    cdef floating* delta_t = delta_prev + nb * widest(sizes)
 
     with nogil:
         for i in range(nb):
@@ -313,7 +441,7 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
             memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
         for it in range(iterations):
             sgd_step(sizes, &params[0], n_params, x, y, nb, scale,
-                     acts, delta, delta_prev, grad_row)
+                     acts, delta, delta_prev, delta_t, n_threads)
             work_since_check += step_work
             if work_since_check >= SIGNAL_CHECK_WORK and it + 1 < iterations:
                 work_since_check = 0

@@ -94,7 +94,7 @@ class NeuralNetwork:
     def __repr__(self):
         return f"NeuralNetwork({list(self._shape)}, dtype={self.dtype.name})"
 
-    def feedforward(self, input_values):
+    def feedforward(self, input_values, *, num_threads=None):
         """Return the output layer's activations for one input or many.
 
         Parameters
@@ -109,6 +109,9 @@ class NeuralNetwork:
         numpy.ndarray
             Shape ``(shape[-1],)`` for one sample, ``(n_samples, shape[-1])``
             for many.
+        num_threads : int, optional
+            Threads to share the samples between (default: all available
+            cores; blocks of 256 samples are the unit of sharing).  Keyword only.
 
         Raises
         ------
@@ -121,12 +124,15 @@ class NeuralNetwork:
         single = array.ndim == 1
         X = _checks.matrix(array.reshape(1, -1) if single else array, self._shape[0],
                            "input_values", self.dtype, "sample")
+        threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        _core.feedforward(self._sizes, self._params, X, out, self._forward_work(len(X)))
+        _core.feedforward(self._sizes, self._params, X, out,
+                          self._forward_work(len(X), threads), threads)
         return out[0] if single else out
 
-    def _forward_work(self, n_samples):
-        return np.empty(_core.forward_workspace_size(self._sizes, n_samples), self.dtype)
+    def _forward_work(self, n_samples, threads):
+        size = _core.forward_workspace_size(self._sizes, n_samples, threads)
+        return np.empty(size, self.dtype)
 
 
 def _parameter_count(shape):

@@ -60,7 +60,8 @@ class Trainer:
 
     def train(self, network, training_data, learning_step, batch_iterations, batch_size,
               min_improvement_per_batch=0, max_batches_without_improvement=3,
-              cost_estimator_batch_size=None, *, seed=None, max_rounds=None):
+              cost_estimator_batch_size=None, *, seed=None, max_rounds=None,
+              num_threads=None):
         """Train ``network`` in place until its cost stops improving.
 
         The algorithm:
@@ -97,6 +98,9 @@ class Trainer:
             bit-identical weights.  Keyword only.
         max_rounds : int >= 1 or None, optional
             Stop after this many rounds at the latest.  Keyword only.
+        num_threads : int >= 1 or None, optional
+            Threads that share each large layer's work (default: all available
+            cores).  Results do not depend on it.  Keyword only.
 
         Returns
         -------
@@ -135,6 +139,7 @@ class Trainer:
             patience=_checks.positive_int(max_batches_without_improvement,
                                           "max_batches_without_improvement"),
             max_rounds=_optional(_checks.positive_int, max_rounds, "max_rounds"),
+            threads=_checks.num_threads(num_threads),
         )
         cost_batch_size = _optional(_checks.positive_int, cost_estimator_batch_size,
                                     "cost_estimator_batch_size")
@@ -161,6 +166,7 @@ class _Settings:
     min_improvement: float
     patience: int
     max_rounds: int
+    threads: int
 
 
 def _optional(check, value, name):
@@ -245,11 +251,12 @@ class _SGD:
 
     def cost(self, X, Y, work):
         network = self.network
-        return _core.sum_squared_error(network._sizes, network._params, X, Y, work)
+        return _core.sum_squared_error(network._sizes, network._params, X, Y, work,
+                                       self.settings.threads)
 
     def run(self, X_cost, Y_cost):
         settings, result = self.settings, self.result
-        cost_work = self.network._forward_work(len(X_cost))
+        cost_work = self.network._forward_work(len(X_cost), settings.threads)
         lowest = result.initial_cost = result.best_cost = self.cost(X_cost, Y_cost, cost_work)
         pending = settings.patience
         started = time.perf_counter()
@@ -282,7 +289,8 @@ class _SGD:
     def steps(self, rows, iterations):
         network = self.network
         _core.sgd_steps(network._sizes, network._params, self.X, self.Y, rows,
-                        self.settings.learning_step, iterations, self.work)
+                        self.settings.learning_step, iterations, self.work,
+                        self.settings.threads)
 
     def round(self):
         """Train on one random batch; on divergence, find the last finite step."""

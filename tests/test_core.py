@@ -57,7 +57,7 @@ def test_feedforward_and_cost_match_reference(shape, dtype):
     expected = reference.feedforward(weights, biases, X.astype(np.float64))
     np.testing.assert_allclose(network.feedforward(X), expected,
                                rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
-    work = network._forward_work(len(X))
+    work = network._forward_work(len(X), 1)
     cost = _core.sum_squared_error(network._sizes, network._params, X, Y, work)
     assert cost == pytest.approx(reference.cost(weights, biases, X, Y),
                                  rel=10 * TOLERANCE[dtype])
@@ -76,7 +76,7 @@ def test_hand_worked_step():
 
 
 def half_squared_error(network, X, Y):
-    work = network._forward_work(len(X))
+    work = network._forward_work(len(X), 1)
     return 0.5 * _core.sum_squared_error(network._sizes, network._params, X, Y, work) / len(X)
 
 
