@@ -132,19 +132,26 @@ def numeric_array(value, name, ndims=(2,)):
     return array
 
 
+def nonfinite_row(row, name, what="row"):
+    """The error for a 2-D array whose row ``row`` holds NaN or infinity."""
+    return ValueError(f"{name} must be finite; {what} {row} holds NaN or infinity")
+
+
 def finite_rows(array, name, what="row"):
     """Raise if ``array`` (2-D) holds NaN or infinity, naming the first bad row."""
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
-        raise ValueError(f"{name} must be finite; {what} {row} holds NaN or infinity")
+        raise nonfinite_row(int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0]),
+                            name, what)
 
 
-def matrix(value, n_columns, name, dtype, what="row"):
-    """Return ``value`` as a finite, C-contiguous (n_rows, n_columns) array of ``dtype``."""
+def matrix(value, n_columns, name, dtype, what="row", check_finite=True):
+    """Return ``value`` as a C-contiguous (n_rows, n_columns) array of ``dtype``,
+    finite unless ``check_finite`` is false (for callers that check it themselves)."""
     array = numeric_array(value, name)
     if array.shape[1] != n_columns:
         raise ValueError(f"{name} must have {n_columns} values per {what}; "
                          f"got {array.shape[1]}")
     array = np.ascontiguousarray(array, dtype=dtype)
-    finite_rows(array, name, what)
+    if check_finite:
+        finite_rows(array, name, what)
     return array

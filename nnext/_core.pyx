@@ -17,7 +17,6 @@ the same way whatever the split, so results do not depend on the thread count.
 from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport exp
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -35,6 +34,10 @@ cdef extern from "_kernels.h" nogil:
                       intp csa, const double* b, intp ldb, int accumulate, double* c, intp ldc)
     void nn_gemm_nn_s(intp m, intp n, intp k, float alpha, const float* a, intp rsa,
                       intp csa, const float* b, intp ldb, int accumulate, float* c, intp ldc)
+    void nn_sigmoid_d(double* x, intp n)
+    void nn_sigmoid_s(float* x, intp n)
+    int nn_all_finite_d(const double* x, intp n)
+    int nn_all_finite_s(const float* x, intp n)
 
 cdef extern from *:
     int NNEXT_DEBUG   # set by setup.py
@@ -46,7 +49,7 @@ openmp = bool(NN_OPENMP)
 
 cdef enum:
     # Samples pushed through the network at once when only outputs are needed.
-    FORWARD_BLOCK = 256
+    FORWARD_BLOCK = 64
     # Multiply-adds between two looks for Ctrl-C (a few milliseconds of work).
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
@@ -144,13 +147,19 @@ cdef int check_threads(int n_threads) except -1:
 # ---------------------------------------------------------------------------
 # Elementwise arithmetic and the kernels for either type
 
-cdef inline floating sigmoid(floating z) noexcept nogil:
-    # exp is only ever taken of a non-positive number, so it cannot overflow.
-    cdef floating e
-    if z >= 0:
-        return 1 / (1 + exp(-z))
-    e = exp(z)
-    return e / (1 + e)
+cdef inline void sigmoid(floating* x, intp n) noexcept nogil:
+    """x[i] = 1 / (1 + exp(-x[i])) without overflow for any input."""
+    if floating is double:
+        nn_sigmoid_d(x, n)
+    else:
+        nn_sigmoid_s(x, n)
+
+
+cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
+    if floating is double:
+        return nn_all_finite_d(x, n)
+    else:
+        return nn_all_finite_s(x, n)
 
 
 cdef inline void gemm_nt(intp m, intp n, intp k, const floating* a, intp lda,
@@ -184,10 +193,8 @@ cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
 cdef inline void forward_rows(intp lo, intp hi, intp n_in, intp n_out,
                               const floating* inputs, const floating* w, const floating* b,
                               floating* out) noexcept nogil:
-    cdef intp i
     gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, b, out + lo * n_out, n_out)
-    for i in range(lo * n_out, hi * n_out):
-        out[i] = sigmoid(out[i])
+    sigmoid(out + lo * n_out, (hi - lo) * n_out)
 
 
 cdef void forward_layer(intp nb, intp n_in, intp n_out, const floating* inputs,
@@ -276,12 +283,15 @@ cdef void update_layer(intp nb, intp n_in, intp n_out, floating scale, const flo
 # Forward pass and cost
 
 cdef void forward_blocks(const intp[::1] sizes, const floating* params, const floating[:, ::1] X,
-                         floating* work, intp block_work, int n_threads,
-                         floating* out, const floating[:, ::1] Y, double* block_costs) noexcept nogil:
+                         floating* work, intp block_work, int n_threads, floating* out,
+                         intp* first_nonfinite, const floating[:, ::1] Y,
+                         double* block_costs) noexcept nogil:
     """Push the rows of X through the network block by block, the blocks shared
-    between threads; copy each block's outputs to out (if given) and its
-    squared error against Y to block_costs (if given)."""
+    between threads.  Per block, if asked: copy the outputs to out, note the
+    first row of X that is not finite in first_nonfinite (or -1), and put the
+    squared error against Y in block_costs."""
     cdef intp n_samples = X.shape[0]
+    cdef intp n_in = sizes[0]
     cdef intp n_out = sizes[sizes.shape[0] - 1]
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     cdef intp last_layer = activation_count(sizes) - n_out
@@ -293,6 +303,14 @@ cdef void forward_blocks(const intp[::1] sizes, const floating* params, const fl
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
         start = block * FORWARD_BLOCK
         nb = min(<intp>FORWARD_BLOCK, n_samples - start)
+        if first_nonfinite != NULL:
+            # Checked here, while the block is on its way into the cache anyway.
+            first_nonfinite[block] = -1
+            if not all_finite(&X[start, 0], nb * n_in):
+                for i in range(start, start + nb):
+                    if not all_finite(&X[i, 0], n_in):
+                        first_nonfinite[block] = i
+                        break
         acts = work + threadid() * block_work
         forward(sizes, params, &X[start, 0], nb, acts, 1)
         a = acts + nb * last_layer
@@ -309,18 +327,35 @@ cdef void forward_blocks(const intp[::1] sizes, const floating* params, const fl
 def feedforward(const intp[::1] sizes, const floating[::1] params,
                 const floating[:, ::1] X, floating[:, ::1] out, floating[::1] work,
                 int n_threads=1):
-    """Write the network's outputs for the rows of X into out."""
+    """Write the network's outputs for the rows of X into out.
+
+    Returns the index of the first row of X holding NaN or infinity (whose
+    outputs are then meaningless), or -1 when every row is finite.
+    """
     cdef intp n_samples = X.shape[0]
+    cdef intp block, first = -1
     n_threads = check_threads(n_threads)
     check_layout(sizes, params.shape[0])
     check_samples(sizes, n_samples, X.shape[1], out.shape[0], out.shape[1])
     check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples, n_threads))
     if n_samples == 0:
-        return
+        return -1
+    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
-    with nogil:
-        forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
-                       &out[0, 0], X, NULL)
+    cdef intp* first_nonfinite = <intp*>malloc(n_blocks * sizeof(intp))
+    if first_nonfinite == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
+                           &out[0, 0], first_nonfinite, X, NULL)
+        for block in range(n_blocks):
+            if first_nonfinite[block] >= 0:
+                first = first_nonfinite[block]
+                break
+    finally:
+        free(first_nonfinite)
+    return first
 
 
 def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
@@ -344,7 +379,7 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
     try:
         with nogil:
             forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
-                           NULL, Y, block_costs)
+                           NULL, NULL, Y, block_costs)
         # Summed in block order, so the cost does not depend on the thread count.
         for block in range(n_blocks):
             cost += block_costs[block]

@@ -8,6 +8,8 @@
  *   nn_gemm_nn:  C[i][:] = beta * C[i][:] + alpha * sum_p A(i, p) * B[p][:]
  *                (back-propagated deltas and the fused gradient update; A is
  *                read with any strides, so it can be a matrix or its transpose)
+ *   nn_sigmoid:  x[i] = 1 / (1 + exp(-x[i])), vectorised, within 3 ulps of the exact value
+ *   nn_all_finite: whether x[0..n) holds no NaN or infinity
  *
  * Each is built from register tiles: a tile keeps a small block of C in vector
  * registers while it streams over p, so every value loaded feeds several
@@ -46,6 +48,8 @@ typedef ptrdiff_t nn_intp;
 /* Tile sizes: rows x columns of C held in registers (12 vector accumulators). */
 #define NN_NT_MR 3
 #define NN_NT_NR 4
+/* Rows of B (neurons) that the forward kernel keeps in L2: 200 kB at k = 784. */
+#define NN_NT_NB (256 / (nn_intp)sizeof(NN_REAL))
 #define NN_NN_MR 4
 #define NN_NN_NV 3
 
@@ -94,6 +98,11 @@ static void (*nn_gemm_nn_s)(nn_intp, nn_intp, nn_intp, float, const float *, nn_
                             nn_intp, const float *, nn_intp, int, float *, nn_intp)
     = gemm_nn_s_base;
 
+static void (*nn_sigmoid_d)(double *, nn_intp) = sigmoid_d_base;
+static void (*nn_sigmoid_s)(float *, nn_intp) = sigmoid_s_base;
+static int (*nn_all_finite_d)(const double *, nn_intp) = all_finite_d_base;
+static int (*nn_all_finite_s)(const float *, nn_intp) = all_finite_s_base;
+
 static int nn_cpu_has_avx2_fma(void)
 {
 #if NN_HAVE_AVX2_VARIANT
@@ -112,12 +121,20 @@ static int nn_select_kernels(int avx2)
         nn_gemm_nn_d = gemm_nn_d_avx2;
         nn_gemm_nt_s = gemm_nt_s_avx2;
         nn_gemm_nn_s = gemm_nn_s_avx2;
+        nn_sigmoid_d = sigmoid_d_avx2;
+        nn_sigmoid_s = sigmoid_s_avx2;
+        nn_all_finite_d = all_finite_d_avx2;
+        nn_all_finite_s = all_finite_s_avx2;
         return 1;
     }
     nn_gemm_nt_d = gemm_nt_d_base;
     nn_gemm_nn_d = gemm_nn_d_base;
     nn_gemm_nt_s = gemm_nt_s_base;
     nn_gemm_nn_s = gemm_nn_s_base;
+    nn_sigmoid_d = sigmoid_d_base;
+    nn_sigmoid_s = sigmoid_s_base;
+    nn_all_finite_d = all_finite_d_base;
+    nn_all_finite_s = all_finite_s_base;
     return 0;
 }
 

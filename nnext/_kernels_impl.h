@@ -61,22 +61,26 @@ NN_TARGET static void NN_NAME(gemm_nt)(
     nn_intp m, nn_intp n, nn_intp k, const NN_REAL *a, nn_intp lda,
     const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
 {
-    nn_intp i, j;
-    for (i = 0; i + NN_NT_MR <= m; i += NN_NT_MR) {
-        for (j = 0; j + NN_NT_NR <= n; j += NN_NT_NR)
-            NN_NAME(nt_tile)(NN_NT_MR, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
-                             bias + j, c + i * ldc + j, ldc);
-        for (; j < n; j++)
-            NN_NAME(nt_tile)(NN_NT_MR, 1, k, a + i * lda, lda, b + j * ldb, ldb,
-                             bias + j, c + i * ldc + j, ldc);
-    }
-    for (; i < m; i++) {
-        for (j = 0; j + NN_NT_NR <= n; j += NN_NT_NR)
-            NN_NAME(nt_tile)(1, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
-                             bias + j, c + i * ldc + j, ldc);
-        for (; j < n; j++)
-            NN_NAME(nt_tile)(1, 1, k, a + i * lda, lda, b + j * ldb, ldb,
-                             bias + j, c + i * ldc + j, ldc);
+    /* Blocks of NN_NT_NB rows of B stay in L2 while every row of A passes. */
+    nn_intp i, j, block, block_end;
+    for (block = 0; block < n; block = block_end) {
+        block_end = n - block < NN_NT_NB ? n : block + NN_NT_NB;
+        for (i = 0; i + NN_NT_MR <= m; i += NN_NT_MR) {
+            for (j = block; j + NN_NT_NR <= block_end; j += NN_NT_NR)
+                NN_NAME(nt_tile)(NN_NT_MR, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
+                                 bias + j, c + i * ldc + j, ldc);
+            for (; j < block_end; j++)
+                NN_NAME(nt_tile)(NN_NT_MR, 1, k, a + i * lda, lda, b + j * ldb, ldb,
+                                 bias + j, c + i * ldc + j, ldc);
+        }
+        for (; i < m; i++) {
+            for (j = block; j + NN_NT_NR <= block_end; j += NN_NT_NR)
+                NN_NAME(nt_tile)(1, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
+                                 bias + j, c + i * ldc + j, ldc);
+            for (; j < block_end; j++)
+                NN_NAME(nt_tile)(1, 1, k, a + i * lda, lda, b + j * ldb, ldb,
+                                 bias + j, c + i * ldc + j, ldc);
+        }
     }
 }
 
@@ -147,3 +151,99 @@ NN_TARGET static void NN_NAME(gemm_nn)(
             NN_NAME(nn_element)(k, alpha, a + i * rsa, csa, b + j, ldb, accumulate,
                                 c + i * ldc + j);
 }
+
+/*
+ * exp(a) for a <= 0 (or NaN), lane by lane: a = n ln2 + r with |r| <= ln2 / 2,
+ * exp(r) from its Taylor polynomial (13th degree for double, 7th for float:
+ * truncation below half an ulp), and 2^n built in the exponent bits.  Lanes
+ * below the smallest normal result give 0.
+ */
+#if NN_VLEN == 4
+typedef long long NN_NAME(ivec) __attribute__((vector_size(32)));
+#define NN_EXP_MIN -708.0
+#define NN_EXP_DEGREE 13
+#define NN_LN2_HI 0.693145751953125             /* few bits: n * NN_LN2_HI is exact */
+#define NN_LN2_LO 1.42860682030941723212e-6
+#define NN_ROUNDER 0x1.8p52
+#define NN_EXPONENT_SHIFT 52
+#define NN_EXPONENT_BIAS 1023
+#define NN_SIGN_BIT ((long long)1 << 63)
+#else
+typedef int NN_NAME(ivec) __attribute__((vector_size(32)));
+#define NN_EXP_MIN -87.0f
+#define NN_EXP_DEGREE 7
+#define NN_LN2_HI 0.693359375f
+#define NN_LN2_LO -2.12194440e-4f
+#define NN_ROUNDER 0x1.8p23f
+#define NN_EXPONENT_SHIFT 23
+#define NN_EXPONENT_BIAS 127
+#define NN_SIGN_BIT ((int)1 << 31)
+#endif
+
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
+{
+    const NN_REAL log2e = 1.4426950408889634;
+    NN_NAME(ivec) too_small = a < NN_EXP_MIN;
+    NN_NAME(vec) clamped = (NN_NAME(vec))(((NN_NAME(ivec))a & ~too_small) |
+                                           ((NN_NAME(ivec))((NN_NAME(vec)){0} + NN_EXP_MIN) & too_small));
+    /* Adding NN_ROUNDER rounds to an integer n, left in the low mantissa bits. */
+    NN_NAME(vec) t = clamped * log2e + NN_ROUNDER;
+    NN_NAME(vec) n = t - NN_ROUNDER;
+    NN_NAME(vec) r = (clamped - n * NN_LN2_HI) - n * NN_LN2_LO;
+    NN_NAME(vec) p = (NN_NAME(vec)){0} + 1;
+    for (int degree = NN_EXP_DEGREE; degree >= 1; degree--)
+        p = p * (r / (NN_REAL)degree) + 1;
+    NN_NAME(ivec) bits = ((NN_NAME(ivec))t - (NN_NAME(ivec))((NN_NAME(vec)){0} + NN_ROUNDER)
+                          + NN_EXPONENT_BIAS) << NN_EXPONENT_SHIFT;
+    return (NN_NAME(vec))((NN_NAME(ivec))(p * (NN_NAME(vec))bits) & ~too_small);
+}
+
+/* sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, with e = exp(-|z|). */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(sigmoid_vec)(NN_NAME(vec) z)
+{
+    NN_NAME(vec) e = NN_NAME(exp_nonpositive)((NN_NAME(vec))((NN_NAME(ivec))z | NN_SIGN_BIT));
+    NN_NAME(ivec) positive = z >= 0;
+    NN_NAME(vec) one = (NN_NAME(vec)){0} + 1;
+    NN_NAME(vec) numerator = (NN_NAME(vec))(((NN_NAME(ivec))one & positive) |
+                                            ((NN_NAME(ivec))e & ~positive));
+    return numerator / (one + e);
+}
+
+/* x[i] = sigmoid(x[i]); the last partial vector goes through the same lanes,
+ * so every element gets the same result wherever it sits. */
+NN_TARGET static void NN_NAME(sigmoid)(NN_REAL *x, nn_intp n)
+{
+    nn_intp i = 0;
+    for (; i + NN_VLEN <= n; i += NN_VLEN)
+        NN_NAME(store)(x + i, NN_NAME(sigmoid_vec)(NN_NAME(load)(x + i)));
+    if (i < n) {
+        NN_REAL lanes[NN_VLEN] = {0};
+        memcpy(lanes, x + i, (size_t)(n - i) * sizeof(NN_REAL));
+        NN_NAME(store)(lanes, NN_NAME(sigmoid_vec)(NN_NAME(load)(lanes)));
+        memcpy(x + i, lanes, (size_t)(n - i) * sizeof(NN_REAL));
+    }
+}
+
+/* x - x is 0 for a finite x and NaN otherwise; the sum tells whether any was not. */
+NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
+{
+    NN_NAME(vec) acc = {0};
+    NN_REAL tail = 0;
+    nn_intp i = 0;
+    for (; i + NN_VLEN <= n; i += NN_VLEN) {
+        NN_NAME(vec) v = NN_NAME(load)(x + i);
+        acc += v - v;
+    }
+    for (; i < n; i++)
+        tail += x[i] - x[i];
+    return NN_NAME(hsum)(acc) + tail == 0;
+}
+
+#undef NN_EXP_MIN
+#undef NN_EXP_DEGREE
+#undef NN_LN2_HI
+#undef NN_LN2_LO
+#undef NN_ROUNDER
+#undef NN_EXPONENT_SHIFT
+#undef NN_EXPONENT_BIAS
+#undef NN_SIGN_BIT

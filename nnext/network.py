@@ -123,11 +123,13 @@ class NeuralNetwork:
         array = _checks.numeric_array(input_values, "input_values", ndims=(1, 2))
         single = array.ndim == 1
         X = _checks.matrix(array.reshape(1, -1) if single else array, self._shape[0],
-                           "input_values", self.dtype, "sample")
+                           "input_values", self.dtype, "sample", check_finite=False)
         threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        _core.feedforward(self._sizes, self._params, X, out,
-                          self._forward_work(len(X), threads), threads)
+        bad_row = _core.feedforward(self._sizes, self._params, X, out,
+                                    self._forward_work(len(X), threads), threads)
+        if bad_row >= 0:
+            raise _checks.nonfinite_row(bad_row, "input_values", "sample")
         return out[0] if single else out
 
     def _forward_work(self, n_samples, threads):

@@ -149,3 +149,12 @@ def test_bad_feedforward_inputs_are_refused(values, error, message):
     network = NeuralNetwork([3, 2])
     with pytest.raises(error, match=message):
         network.feedforward(values)
+
+
+@pytest.mark.parametrize("bad_rows", [[200, 700], [4095], [0, 4095], [64, 63]])
+def test_feedforward_names_the_first_non_finite_sample_in_any_block(bad_rows):
+    X = np.random.default_rng(0).random((4096, 3))
+    for row, value in zip(bad_rows, [np.nan, np.inf, -np.inf]):
+        X[row, 1] = value
+    with pytest.raises(ValueError, match=f"sample {min(bad_rows)} holds NaN or infinity"):
+        NeuralNetwork([3, 2]).feedforward(X, num_threads=2)
