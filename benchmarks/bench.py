@@ -164,12 +164,19 @@ def numpy_inference(shape, dtype):
 def rate(run, seconds):
     """Samples per second of one timed run lasting about ``seconds``."""
     started = time.perf_counter()
-    samples = run(1)
-    per_round = (time.perf_counter() - started) / 1
+    run(1)
+    per_round = time.perf_counter() - started
     rounds = max(1, int(seconds / max(per_round, 1e-7)))
+    time.sleep(PAUSE)
     started = time.perf_counter()
     samples = run(rounds)
     return samples / (time.perf_counter() - started)
+
+
+# Idle time before each timed run: OpenBLAS's threads spin for about 0.1 s
+# after a product and OpenMP's for a moment after a parallel region, and a
+# runner should not pay for the previous runner's spinning threads.
+PAUSE = 0.2
 
 
 def compare(runners, repeats, seconds):
@@ -177,6 +184,7 @@ def compare(runners, repeats, seconds):
     rates = {name: [] for name in runners}
     for _ in range(repeats):
         for name, run in runners.items():
+            time.sleep(PAUSE)
             rates[name].append(rate(run, seconds))
     return {name: statistics.median(values) for name, values in rates.items()}
 
@@ -259,6 +267,7 @@ def main_job(repeats):
         started = time.perf_counter()
         result = Trainer().train(network, (X, Y), **settings, seed=repeat)
         times["nnext"].append((time.perf_counter() - started) / result.rounds)
+        time.sleep(PAUSE)
         started = time.perf_counter()
         rounds = numpy_sgd.train(weights, biases, X, Y, **settings,
                                  rng=np.random.default_rng(repeat))
