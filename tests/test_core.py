@@ -8,7 +8,25 @@ import reference
 from nnext import NeuralNetwork, _core
 
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-5}
-SHAPES = [[2, 1], [3, 7, 1, 5], [5, 4, 3], [4, 6, 5, 3], [9, 17, 8, 13, 2]]
+# Odd sizes hit every edge of the kernels' tiles; [300, 41, 9] with a batch of
+# 67 is large enough for its first layer to be split between two threads.
+SHAPES = [[2, 1], [3, 7, 1, 5], [5, 4, 3], [4, 6, 5, 3], [9, 17, 8, 13, 2], [300, 41, 9]]
+
+
+@pytest.fixture(params=["baseline", "avx2"], autouse=True)
+def kernels(request):
+    """Run each test with the portable kernels and with the AVX2 + FMA ones."""
+    wanted = request.param == "avx2"
+    if _core.use_avx2(wanted) != wanted:
+        _core.use_avx2(True)
+        pytest.skip("this CPU has no AVX2 + FMA")
+    yield request.param
+    _core.use_avx2(True)
+
+
+@pytest.fixture(params=[1, 2])
+def threads(request):
+    return request.param
 
 
 def random_problem(shape, dtype, n_samples=30, seed=0):
@@ -24,10 +42,10 @@ def as_float64(network):
             [b.astype(np.float64) for b in network.biases])
 
 
-def core_steps(network, X, Y, rows, learning_step, iterations):
+def core_steps(network, X, Y, rows, learning_step, iterations, threads=1):
     work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
     _core.sgd_steps(network._sizes, network._params, X, Y, np.asarray(rows, np.intp),
-                    learning_step, iterations, work)
+                    learning_step, iterations, work, threads)
 
 
 def assert_parameters_close(network, weights, biases, tolerance):
@@ -37,28 +55,46 @@ def assert_parameters_close(network, weights, biases, tolerance):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_sgd_steps_match_reference(shape, dtype):
-    network, X, Y = random_problem(shape, dtype)
-    rows = np.random.default_rng(5).integers(0, len(X), 11)
+def test_sgd_steps_match_reference(shape, dtype, threads):
+    network, X, Y = random_problem(shape, dtype, n_samples=80)
+    rows = np.random.default_rng(5).integers(0, len(X), 67)
     weights, biases = as_float64(network)
     for _ in range(4):
         weights, biases = reference.sgd_step(weights, biases, X[rows].astype(np.float64),
                                              Y[rows].astype(np.float64), 0.8)
-    core_steps(network, X, Y, rows, 0.8, 4)
+    core_steps(network, X, Y, rows, 0.8, 4, threads)
     assert_parameters_close(network, weights, biases, TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_results_do_not_depend_on_the_thread_count(dtype):
+    network, X, Y = random_problem([300, 41, 30, 9], dtype, n_samples=200)
+    rows = np.arange(150)
+    results = []
+    for threads in (1, 2, 3):
+        twin = network.copy()
+        core_steps(twin, X, Y, rows, 0.5, 3, threads)
+        out = twin.feedforward(X, num_threads=threads)
+        cost = _core.sum_squared_error(twin._sizes, twin._params, X, Y,
+                                       twin._forward_work(len(X), threads), threads)
+        results.append((twin._params, out, cost))
+    for params, out, cost in results[1:]:
+        np.testing.assert_array_equal(params, results[0][0])
+        np.testing.assert_array_equal(out, results[0][1])
+        assert cost == results[0][2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_feedforward_and_cost_match_reference(shape, dtype):
-    # 600 samples: more than one block of the batched forward pass.
+def test_feedforward_and_cost_match_reference(shape, dtype, threads):
+    # 600 samples: several blocks of the batched forward pass.
     network, X, Y = random_problem(shape, dtype, n_samples=600)
     weights, biases = as_float64(network)
     expected = reference.feedforward(weights, biases, X.astype(np.float64))
-    np.testing.assert_allclose(network.feedforward(X), expected,
+    np.testing.assert_allclose(network.feedforward(X, num_threads=threads), expected,
                                rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
-    work = network._forward_work(len(X), 1)
-    cost = _core.sum_squared_error(network._sizes, network._params, X, Y, work)
+    work = network._forward_work(len(X), threads)
+    cost = _core.sum_squared_error(network._sizes, network._params, X, Y, work, threads)
     assert cost == pytest.approx(reference.cost(weights, biases, X, Y),
                                  rel=10 * TOLERANCE[dtype])
 
@@ -189,7 +225,7 @@ def test_random_shapes_match_reference(shape, n_samples, dtype, seed):
     for _ in range(2):
         weights, biases = reference.sgd_step(weights, biases, X[rows].astype(np.float64),
                                              Y[rows].astype(np.float64), 0.5)
-    core_steps(network, X, Y, rows, 0.5, 2)
+    core_steps(network, X, Y, rows, 0.5, 2, threads=2)
     tolerance = 1e-10 if dtype == np.float64 else 1e-4
     assert_parameters_close(network, weights, biases, tolerance)
     np.testing.assert_allclose(network.feedforward(X),
