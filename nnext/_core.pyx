@@ -14,7 +14,6 @@ between ``n_threads`` OpenMP threads (by samples for the forward pass and the
 deltas, by columns of the weights for the update); every value is computed
 the same way whatever the split, so results do not depend on the thread count.
 """
-from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stdlib cimport free, malloc
@@ -41,6 +40,10 @@ cdef extern from "_kernels.h" nogil:
 
 cdef extern from *:
     int NNEXT_DEBUG   # set by setup.py
+
+cdef extern from "Python.h":
+    # Declared without an exception value: the caller looks at the result.
+    int check_signals "PyErr_CheckSignals" ()
 
 #: True in a build with Cython's bounds checks on (NNEXT_DEBUG_CYTHON=1).
 debug_build = bool(NNEXT_DEBUG)
@@ -391,28 +394,40 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
 # ---------------------------------------------------------------------------
 # Back-propagation and the batch update
 
-cdef void sgd_step(const intp[::1] sizes, floating* params, intp n_params,
-                   const floating* x, const floating* y, intp nb, floating scale,
-                   floating* acts, floating* delta, floating* delta_prev,
-                   floating* delta_t, int n_threads) noexcept nogil:
-    """One gradient step on the nb samples (x, y): every weight and bias moves by
-    -scale times the sum of its per-sample gradients."""
+cdef bint interrupted() noexcept nogil:
+    """Run Python's signal handlers; true when one raised (the exception is then
+    pending, to be raised by `raise_pending` once the loops are left)."""
+    with gil:
+        return check_signals() != 0
+
+
+cdef int raise_pending() except -1:
+    return -1
+
+
+cdef void output_delta(const intp[::1] sizes, const floating* acts, const floating* y,
+                       intp nb, floating* delta) noexcept nogil:
+    """delta = (a - y) * sigmoid'(z) for the output layer, with sigmoid'(z) = a (1 - a)."""
+    cdef intp i, n_out = sizes[sizes.shape[0] - 1]
+    cdef const floating* a = acts + nb * (activation_count(sizes) - n_out)
+    for i in range(nb * n_out):
+        delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
+
+
+cdef void backward_and_update(const intp[::1] sizes, floating* params, intp n_params,
+                              const floating* x, intp nb, floating scale,
+                              const floating* acts, floating* delta, floating* delta_prev,
+                              floating* delta_t, int n_threads) noexcept nogil:
+    """Given the forward pass's activations and the output delta, move every
+    weight and bias by -scale times the sum of its per-sample gradients."""
     cdef intp n_layers = sizes.shape[0]
-    cdef intp l, i, n_in, n_out
+    cdef intp l, n_in, n_out
     cdef floating* swap
     cdef floating* w
     cdef floating* b
     cdef floating* w_end = params + n_params
     cdef const floating* a_prev
-    cdef const floating* a
-
-    forward(sizes, params, x, nb, acts, n_threads)
-
-    # Output layer: delta = (a - y) * sigmoid'(z), with sigmoid'(z) = a (1 - a).
-    n_out = sizes[n_layers - 1]
-    a = acts + nb * (activation_count(sizes) - n_out)
-    for i in range(nb * n_out):
-        delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
+    cdef const floating* a = acts + nb * (activation_count(sizes) - sizes[n_layers - 1])
 
     for l in range(n_layers - 1, 0, -1):
         n_out = sizes[l]
@@ -438,8 +453,9 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
 
     Each step moves the parameters (in place) by -learning_step times the mean
     of the per-sample gradients of the cost 1/2 ||a_L - y||^2.  Ctrl-C is
-    looked for between steps: KeyboardInterrupt is then raised with the
-    parameters of the last complete step in place.
+    looked for between steps and between a step's forward pass and its
+    update: KeyboardInterrupt is then raised with the parameters of the last
+    complete step in place.
     """
     cdef intp n_layers = sizes.shape[0]
     cdef intp nb = rows.shape[0]
@@ -470,15 +486,29 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     cdef floating* delta_prev = delta + nb * widest(sizes)
     cdef floating* delta_t = delta_prev + nb * widest(sizes)
 
+    cdef bint stopped = False
     with nogil:
         for i in range(nb):
             memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
             memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
         for it in range(iterations):
-            sgd_step(sizes, &params[0], n_params, x, y, nb, scale,
-                     acts, delta, delta_prev, delta_t, n_threads)
-            work_since_check += step_work
+            forward(sizes, &params[0], x, nb, acts, n_threads)
+            output_delta(sizes, acts, y, nb, delta)
+            # Ctrl-C is looked for here, before this step changes any weight,
+            # and before the next step, each time enough work has passed.
+            work_since_check += step_work // 2
+            if work_since_check >= SIGNAL_CHECK_WORK:
+                work_since_check = 0
+                stopped = interrupted()
+                if stopped:
+                    break
+            backward_and_update(sizes, &params[0], n_params, x, nb, scale, acts,
+                                delta, delta_prev, delta_t, n_threads)
+            work_since_check += step_work - step_work // 2
             if work_since_check >= SIGNAL_CHECK_WORK and it + 1 < iterations:
                 work_since_check = 0
-                with gil:
-                    PyErr_CheckSignals()
+                stopped = interrupted()
+                if stopped:
+                    break
+    if stopped:
+        raise_pending()

@@ -308,6 +308,30 @@ def test_ctrl_c_keeps_the_last_complete_step():
     pytest.fail("the interrupted weights are not those of any complete step")
 
 
+def test_ctrl_c_answers_within_a_long_step():
+    # One step on this batch takes about a second: Ctrl-C is looked for
+    # between its forward pass and its update, not only between steps.
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((30000, 784)), rng.random((30000, 10))
+    network = NeuralNetwork([784, 600, 10], seed=0)
+    work = np.empty(_core.train_workspace_size(network._sizes, len(X)))
+    rows = np.arange(len(X), dtype=np.intp)
+    started = time.perf_counter()
+    _core.sgd_steps(network._sizes, network.copy()._params, X, Y, rows, 0.1, 1, work, 2)
+    step = time.perf_counter() - started
+    before = network._params.copy()
+    timer = threading.Timer(0.1 * step, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _core.sgd_steps(network._sizes, network._params, X, Y, rows, 0.1, 5, work, 2)
+    answered = time.perf_counter() - started - 0.1 * step
+    timer.join()
+    # Interrupted during the first forward pass: not one weight has moved.
+    np.testing.assert_array_equal(network._params, before)
+    assert answered < 0.8 * step
+
+
 def test_two_networks_train_in_parallel_threads_as_in_sequence():
     X, Y = points(400)
     sequential = [NeuralNetwork([2, 8, 1], seed=s) for s in (0, 1)]
