@@ -9,10 +9,12 @@ that each buffer is as large as that layout needs, so the pointer arithmetic
 inside the ``nogil`` sections stays within the buffers.
 
 Samples are rows: the values of layer l for a block of ``nb`` samples form an
-(nb, n_l) row-major array.  A layer whose products are large enough is split
-between ``n_threads`` OpenMP threads (by samples for the forward pass and the
-deltas, by columns of the weights for the update); every value is computed
-the same way whatever the split, so results do not depend on the thread count.
+(nb, n_l) row-major array.  A training step has two phases: the work of each
+sample (its forward pass and every layer's delta, which need only the step's
+starting weights) and then the work of each weight (its update).  When a step
+is large enough, ``n_threads`` OpenMP threads share the first by samples and
+the second by columns of the weights.  Every value is computed the same way
+whatever the split, so results do not depend on the thread count.
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
@@ -91,14 +93,6 @@ cdef intp activation_count(const intp[::1] sizes) noexcept nogil:
     return total
 
 
-cdef intp widest(const intp[::1] sizes) noexcept nogil:
-    """The largest layer after the input layer."""
-    cdef intp l, width = 0
-    for l in range(1, sizes.shape[0]):
-        width = max(width, sizes[l])
-    return width
-
-
 def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
     """Length of the ``work`` buffer that `feedforward` and `sum_squared_error` need."""
     return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
@@ -108,8 +102,7 @@ def train_workspace_size(const intp[::1] sizes, intp batch_size):
     """Length of the ``work`` buffer that `sgd_steps` needs for a batch of this size."""
     cdef intp n_layers = sizes.shape[0]
     return (batch_size * (sizes[0] + sizes[n_layers - 1])     # the gathered batch
-            + batch_size * activation_count(sizes)            # activations
-            + 3 * batch_size * widest(sizes))                 # deltas: two layers, one transposed
+            + 3 * batch_size * activation_count(sizes))       # activations, deltas twice
 
 
 cdef check_layout(const intp[::1] sizes, intp n_params):
@@ -191,95 +184,113 @@ cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
 
 
 # ---------------------------------------------------------------------------
-# One layer at a time
+# The work of a step that is done sample by sample
 
-cdef inline void forward_rows(intp lo, intp hi, intp n_in, intp n_out,
-                              const floating* inputs, const floating* w, const floating* b,
-                              floating* out) noexcept nogil:
-    gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, b, out + lo * n_out, n_out)
-    sigmoid(out + lo * n_out, (hi - lo) * n_out)
+cdef void forward_rows(const intp[::1] sizes, const floating* params, const floating* x,
+                       intp lo, intp hi, intp nb, floating* acts) noexcept nogil:
+    """Activations of layers 1..L for samples lo..hi of the nb samples in x.
 
-
-cdef void forward_layer(intp nb, intp n_in, intp n_out, const floating* inputs,
-                        const floating* w, const floating* b, floating* out,
-                        int n_threads) noexcept nogil:
-    """out = sigmoid(inputs . w^T + b) for nb samples."""
-    cdef int t, parts = split(nb * n_in * n_out, nb, n_threads)
-    if parts == 1:
-        forward_rows(0, nb, n_in, n_out, inputs, w, b, out)
-        return
-    for t in prange(parts, num_threads=parts, schedule="static"):
-        forward_rows(t * nb // parts, (t + 1) * nb // parts, n_in, n_out, inputs, w, b, out)
-
-
-cdef void forward(const intp[::1] sizes, const floating* params, const floating* x,
-                  intp nb, floating* acts, int n_threads) noexcept nogil:
-    """Activations of layers 1..L for the nb samples in x, stored one layer after
-    the other in acts."""
+    acts holds one (nb, n_l) block per layer, one after the other; only rows
+    lo..hi of each are written.
+    """
     cdef intp l, n_in, n_out
     cdef const floating* inputs = x
     cdef const floating* w = params
     for l in range(1, sizes.shape[0]):
         n_in = sizes[l - 1]
         n_out = sizes[l]
-        forward_layer(nb, n_in, n_out, inputs, w, w + n_out * n_in, acts, n_threads)
+        gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, w + n_out * n_in,
+                acts + lo * n_out, n_out)
+        sigmoid(acts + lo * n_out, (hi - lo) * n_out)
         inputs = acts
         acts += nb * n_out
         w += n_out * (n_in + 1)
 
 
-cdef inline void back_rows(intp lo, intp hi, intp n_in, intp n_out, const floating* delta,
-                           const floating* w, const floating* a_prev,
-                           floating* delta_prev) noexcept nogil:
-    cdef intp i
-    gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
-            delta_prev + lo * n_in, n_in)
-    for i in range(lo * n_in, hi * n_in):
-        delta_prev[i] *= a_prev[i] * (1 - a_prev[i])
+cdef void delta_rows(const intp[::1] sizes, const floating* params, intp n_params,
+                     const floating* y, intp lo, intp hi, intp nb, const floating* acts,
+                     floating* deltas, floating* deltas_t) noexcept nogil:
+    """Every layer's delta for samples lo..hi, laid out like the activations in
+    deltas and, transposed (each layer an (n_l, nb) block), in deltas_t.
+
+    Output layer: delta = (a - y) * sigmoid'(z); below: delta_prev =
+    (delta . W) * sigmoid'(z_prev); with sigmoid'(z) = a (1 - a).  Only the
+    step's starting weights are read, so no weight may change meanwhile.
+    """
+    cdef intp n_layers = sizes.shape[0]
+    cdef intp l, s, j, i, n_in, n_out
+    cdef intp offset = nb * activation_count(sizes)
+    cdef const floating* w_end = params + n_params
+    cdef const floating* w
+    cdef const floating* a
+    cdef floating* delta
+    cdef floating* delta_prev
+
+    n_out = sizes[n_layers - 1]
+    offset -= nb * n_out
+    a = acts + offset
+    delta = deltas + offset
+    for i in range(lo * n_out, hi * n_out):
+        delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
+    for l in range(n_layers - 1, 0, -1):
+        n_out = sizes[l]
+        n_in = sizes[l - 1]
+        delta = deltas + offset
+        for s in range(lo, hi):
+            for j in range(n_out):
+                deltas_t[offset + j * nb + s] = delta[s * n_out + j]
+        w = w_end - n_out - n_out * n_in
+        w_end = w
+        if l == 1:
+            break
+        offset -= nb * n_in
+        a = acts + offset
+        delta_prev = deltas + offset
+        gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
+                delta_prev + lo * n_in, n_in)
+        for i in range(lo * n_in, hi * n_in):
+            delta_prev[i] *= a[i] * (1 - a[i])
 
 
-cdef void back_propagate(intp nb, intp n_in, intp n_out, const floating* delta,
-                         const floating* w, const floating* a_prev, floating* delta_prev,
-                         int n_threads) noexcept nogil:
-    """delta_prev = (delta . w) * sigmoid'(z_prev), with sigmoid'(z) = a (1 - a)."""
-    cdef int t, parts = split(nb * n_in * n_out, nb, n_threads)
-    if parts == 1:
-        back_rows(0, nb, n_in, n_out, delta, w, a_prev, delta_prev)
-        return
-    for t in prange(parts, num_threads=parts, schedule="static"):
-        back_rows(t * nb // parts, (t + 1) * nb // parts, n_in, n_out, delta, w, a_prev,
-                  delta_prev)
+cdef void sample_share(const intp[::1] sizes, const floating* params, intp n_params,
+                       const floating* x, const floating* y, intp nb, floating* acts,
+                       floating* deltas, floating* deltas_t, int part, int parts) noexcept nogil:
+    """Forward pass and deltas for part ``part`` of ``parts`` of the samples."""
+    cdef intp lo = part * nb // parts, hi = (part + 1) * nb // parts
+    forward_rows(sizes, params, x, lo, hi, nb, acts)
+    delta_rows(sizes, params, n_params, y, lo, hi, nb, acts, deltas, deltas_t)
 
 
-cdef inline void update_columns(intp lo, intp hi, intp nb, intp n_in, intp n_out,
-                                floating scale, const floating* delta_t,
-                                const floating* a_prev, floating* w) noexcept nogil:
-    gemm_nn(n_out, hi - lo, nb, -scale, delta_t, nb, 1, a_prev + lo, n_in, True, w + lo, n_in)
+# ---------------------------------------------------------------------------
+# The work of a step that is done weight by weight
 
-
-cdef void update_layer(intp nb, intp n_in, intp n_out, floating scale, const floating* delta,
-                       floating* delta_t, const floating* a_prev, floating* w, floating* b,
-                       int n_threads) noexcept nogil:
-    """w -= scale * delta^T . a_prev and b -= scale * (sum of delta over the samples)."""
-    cdef intp s, j, lo, hi, grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
+cdef void weight_share(const intp[::1] sizes, floating* params, const floating* x, intp nb,
+                       floating scale, const floating* acts, const floating* deltas_t,
+                       int part, int parts) noexcept nogil:
+    """For part ``part`` of ``parts`` of every layer's columns of weights (and of
+    its biases): w -= scale * delta^T . a_prev and b -= scale * sum of delta."""
+    cdef intp l, j, s, lo, hi, n_in, n_out, grains
     cdef floating total
-    cdef int t, parts = split(nb * n_in * n_out, grains, n_threads)
-    # The kernel reads delta^T row by row: neuron-major, samples contiguous.
-    for s in range(nb):
-        for j in range(n_out):
-            delta_t[j * nb + s] = delta[s * n_out + j]
-    if parts == 1:
-        update_columns(0, n_in, nb, n_in, n_out, scale, delta_t, a_prev, w)
-    else:
-        for t in prange(parts, num_threads=parts, schedule="static"):
-            lo = min(n_in, t * grains // parts * COLUMN_GRAIN)
-            hi = min(n_in, (t + 1) * grains // parts * COLUMN_GRAIN)
-            update_columns(lo, hi, nb, n_in, n_out, scale, delta_t, a_prev, w)
-    for j in range(n_out):
-        total = 0
-        for s in range(nb):
-            total += delta_t[j * nb + s]
-        b[j] -= scale * total
+    cdef floating* w = params
+    cdef const floating* a_prev = x
+    cdef const floating* delta_t = deltas_t
+    for l in range(1, sizes.shape[0]):
+        n_in = sizes[l - 1]
+        n_out = sizes[l]
+        grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
+        lo = min(n_in, part * grains // parts * COLUMN_GRAIN)
+        hi = min(n_in, (part + 1) * grains // parts * COLUMN_GRAIN)
+        gemm_nn(n_out, hi - lo, nb, -scale, delta_t, nb, 1, a_prev + lo, n_in, True,
+                w + lo, n_in)
+        for j in range(part * n_out // parts, (part + 1) * n_out // parts):
+            total = 0
+            for s in range(nb):
+                total += delta_t[j * nb + s]
+            w[n_out * n_in + j] -= scale * total
+        w += n_out * (n_in + 1)
+        a_prev = acts
+        acts += nb * n_out
+        delta_t += nb * n_out
 
 
 # ---------------------------------------------------------------------------
@@ -315,7 +326,7 @@ cdef void forward_blocks(const intp[::1] sizes, const floating* params, const fl
                         first_nonfinite[block] = i
                         break
         acts = work + threadid() * block_work
-        forward(sizes, params, &X[start, 0], nb, acts, 1)
+        forward_rows(sizes, params, &X[start, 0], 0, nb, nb, acts)
         a = acts + nb * last_layer
         if out != NULL:
             memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
@@ -405,47 +416,6 @@ cdef int raise_pending() except -1:
     return -1
 
 
-cdef void output_delta(const intp[::1] sizes, const floating* acts, const floating* y,
-                       intp nb, floating* delta) noexcept nogil:
-    """delta = (a - y) * sigmoid'(z) for the output layer, with sigmoid'(z) = a (1 - a)."""
-    cdef intp i, n_out = sizes[sizes.shape[0] - 1]
-    cdef const floating* a = acts + nb * (activation_count(sizes) - n_out)
-    for i in range(nb * n_out):
-        delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
-
-
-cdef void backward_and_update(const intp[::1] sizes, floating* params, intp n_params,
-                              const floating* x, intp nb, floating scale,
-                              const floating* acts, floating* delta, floating* delta_prev,
-                              floating* delta_t, int n_threads) noexcept nogil:
-    """Given the forward pass's activations and the output delta, move every
-    weight and bias by -scale times the sum of its per-sample gradients."""
-    cdef intp n_layers = sizes.shape[0]
-    cdef intp l, n_in, n_out
-    cdef floating* swap
-    cdef floating* w
-    cdef floating* b
-    cdef floating* w_end = params + n_params
-    cdef const floating* a_prev
-    cdef const floating* a = acts + nb * (activation_count(sizes) - sizes[n_layers - 1])
-
-    for l in range(n_layers - 1, 0, -1):
-        n_out = sizes[l]
-        n_in = sizes[l - 1]
-        b = w_end - n_out
-        w = b - n_out * n_in
-        w_end = w
-        a_prev = x if l == 1 else a - nb * n_in
-        if l > 1:
-            # Uses the weights as they are before this step updates them.
-            back_propagate(nb, n_in, n_out, delta, w, a_prev, delta_prev, n_threads)
-        update_layer(nb, n_in, n_out, scale, delta, delta_t, a_prev, w, b, n_threads)
-        a = a_prev
-        swap = delta
-        delta = delta_prev
-        delta_prev = swap
-
-
 def sgd_steps(const intp[::1] sizes, floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
               double learning_step, intp iterations, floating[::1] work, int n_threads=1):
@@ -478,13 +448,13 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     cdef intp n_params = params.shape[0]
     cdef intp step_work = nb * n_params
     cdef intp work_since_check = 0
+    cdef int part, parts = split(step_work, nb, n_threads)
     cdef floating scale = learning_step / nb
     cdef floating* x = &work[0]
     cdef floating* y = x + nb * n_in
     cdef floating* acts = y + nb * n_out
-    cdef floating* delta = acts + nb * activation_count(sizes)
-    cdef floating* delta_prev = delta + nb * widest(sizes)
-    cdef floating* delta_t = delta_prev + nb * widest(sizes)
+    cdef floating* deltas = acts + nb * activation_count(sizes)
+    cdef floating* deltas_t = deltas + nb * activation_count(sizes)
 
     cdef bint stopped = False
     with nogil:
@@ -492,8 +462,14 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
             memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
             memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
         for it in range(iterations):
-            forward(sizes, &params[0], x, nb, acts, n_threads)
-            output_delta(sizes, acts, y, nb, delta)
+            # First the work of each sample (its share of the samples to each
+            # thread), then the work of each weight (its share of the columns).
+            if parts == 1:
+                sample_share(sizes, &params[0], n_params, x, y, nb, acts, deltas, deltas_t, 0, 1)
+            else:
+                for part in prange(parts, num_threads=parts, schedule="static"):
+                    sample_share(sizes, &params[0], n_params, x, y, nb, acts, deltas,
+                                 deltas_t, part, parts)
             # Ctrl-C is looked for here, before this step changes any weight,
             # and before the next step, each time enough work has passed.
             work_since_check += step_work // 2
@@ -502,8 +478,11 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
                 stopped = interrupted()
                 if stopped:
                     break
-            backward_and_update(sizes, &params[0], n_params, x, nb, scale, acts,
-                                delta, delta_prev, delta_t, n_threads)
+            if parts == 1:
+                weight_share(sizes, &params[0], x, nb, scale, acts, deltas_t, 0, 1)
+            else:
+                for part in prange(parts, num_threads=parts, schedule="static"):
+                    weight_share(sizes, &params[0], x, nb, scale, acts, deltas_t, part, parts)
             work_since_check += step_work - step_work // 2
             if work_since_check >= SIGNAL_CHECK_WORK and it + 1 < iterations:
                 work_since_check = 0

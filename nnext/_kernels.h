@@ -113,28 +113,26 @@ static int nn_cpu_has_avx2_fma(void)
 #endif
 }
 
+#define NN_USE_KERNELS(variant)                 \
+    do {                                        \
+        nn_gemm_nt_d = gemm_nt_d_##variant;     \
+        nn_gemm_nn_d = gemm_nn_d_##variant;     \
+        nn_gemm_nt_s = gemm_nt_s_##variant;     \
+        nn_gemm_nn_s = gemm_nn_s_##variant;     \
+        nn_sigmoid_d = sigmoid_d_##variant;     \
+        nn_sigmoid_s = sigmoid_s_##variant;     \
+        nn_all_finite_d = all_finite_d_##variant; \
+        nn_all_finite_s = all_finite_s_##variant; \
+    } while (0)
+
 /* Use the AVX2 + FMA kernels if asked and the CPU has them; returns whether they are in use. */
 static int nn_select_kernels(int avx2)
 {
     if (avx2 && nn_cpu_has_avx2_fma()) {
-        nn_gemm_nt_d = gemm_nt_d_avx2;
-        nn_gemm_nn_d = gemm_nn_d_avx2;
-        nn_gemm_nt_s = gemm_nt_s_avx2;
-        nn_gemm_nn_s = gemm_nn_s_avx2;
-        nn_sigmoid_d = sigmoid_d_avx2;
-        nn_sigmoid_s = sigmoid_s_avx2;
-        nn_all_finite_d = all_finite_d_avx2;
-        nn_all_finite_s = all_finite_s_avx2;
+        NN_USE_KERNELS(avx2);
         return 1;
     }
-    nn_gemm_nt_d = gemm_nt_d_base;
-    nn_gemm_nn_d = gemm_nn_d_base;
-    nn_gemm_nt_s = gemm_nt_s_base;
-    nn_gemm_nn_s = gemm_nn_s_base;
-    nn_sigmoid_d = sigmoid_d_base;
-    nn_sigmoid_s = sigmoid_s_base;
-    nn_all_finite_d = all_finite_d_base;
-    nn_all_finite_s = all_finite_s_base;
+    NN_USE_KERNELS(base);
     return 0;
 }
 
