@@ -97,6 +97,11 @@ def _physical_memory():
         return 1 << 40
 
 
+def parameter_count(shape):
+    """Weights and biases of a network of this shape."""
+    return sum(n_out * (n_in + 1) for n_in, n_out in zip(shape, shape[1:]))
+
+
 def shape(value, itemsize=8):
     """Return a network shape as a tuple of ints, checking that it fits in memory."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
@@ -110,7 +115,7 @@ def shape(value, itemsize=8):
         if size < 1:
             raise ValueError(f"shape[{i}] must be a positive integer; got {size!r}")
     sizes = tuple(int(size) for size in sizes)
-    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    n_params = parameter_count(sizes)
     if n_params * itemsize > _physical_memory():
         raise ValueError(f"shape {list(sizes)} needs {n_params} parameters "
                          f"({n_params * itemsize / 2**30:.1f} GiB), more than this "

@@ -47,7 +47,7 @@ class NeuralNetwork:
         dtype = _checks.dtype(dtype)
         shape = _checks.shape(shape, dtype.itemsize)
         rng = _checks.generator(seed)
-        params = rng.random(_parameter_count(shape)) - 0.5
+        params = rng.random(_checks.parameter_count(shape)) - 0.5
         self._set_up(shape, params.astype(dtype, copy=False))
 
     @classmethod
@@ -135,10 +135,6 @@ class NeuralNetwork:
     def _forward_work(self, n_samples, threads):
         size = _core.forward_workspace_size(self._sizes, n_samples, threads)
         return np.empty(size, self.dtype)
-
-
-def _parameter_count(shape):
-    return sum(n_out * (n_in + 1) for n_in, n_out in zip(shape, shape[1:]))
 
 
 def serialize_neural_network(network, file):

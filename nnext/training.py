@@ -209,8 +209,8 @@ def _stack_samples(samples, n_in, n_out, dtype):
     Y = np.empty((len(samples), n_out), dtype=dtype)
     for i, sample in enumerate(samples):
         if not (hasattr(sample, "input") and hasattr(sample, "output")):
-            raise TypeError(f"training sample {i} must be a TrainingDataSample; "
-                            f"got {type(sample).__name__}")
+            raise TypeError(f"training sample {i} must be a TrainingDataSample (for arrays, "
+                            f"pass a tuple (X, Y)); got {type(sample).__name__}")
         for values, rows, layer, what in ((sample.input, X, "input", "inputs"),
                                           (sample.output, Y, "output", "outputs")):
             values = _checks.numeric_array(values, f"{what} of training sample {i}",

@@ -216,11 +216,12 @@ layer_sizes = st.integers(min_value=1, max_value=64)
 
 @settings(max_examples=40, deadline=None)
 @given(shape=st.lists(layer_sizes, min_size=2, max_size=6),
-       n_samples=st.integers(1, 100), dtype=st.sampled_from([np.float64, np.float32]),
-       seed=st.integers(0, 2**16))
-def test_random_shapes_match_reference(shape, n_samples, dtype, seed):
+       n_samples=st.integers(1, 100), batch_size=st.integers(1, 100),
+       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**16))
+def test_random_shapes_match_reference(shape, n_samples, batch_size, dtype, seed):
+    """1 to 5 layers of 1 to 64 neurons, batches of 1 to 100 samples."""
     network, X, Y = random_problem(shape, dtype, n_samples=n_samples, seed=seed)
-    rows = np.random.default_rng(seed).integers(0, n_samples, max(1, n_samples // 2))
+    rows = np.random.default_rng(seed).integers(0, n_samples, batch_size)
     weights, biases = as_float64(network)
     for _ in range(2):
         weights, biases = reference.sgd_step(weights, biases, X[rows].astype(np.float64),
