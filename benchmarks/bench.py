@@ -117,10 +117,15 @@ def torch_training(shape, batch_size, dtype):
 
 
 def sklearn_training(shape, batch_size, dtype):
+    """scikit-learn's MLPClassifier: logistic units, plain SGD, no momentum.  Its
+    loss is the log-loss, not the quadratic cost, but the work per sample has
+    the same shape; each partial_fit call on a batch is one step."""
     import warnings
 
     from sklearn.neural_network import MLPClassifier
     X, Y = problem(shape, dtype)
+    labels = Y.argmax(axis=1) if shape[-1] > 1 else Y[:, 0].astype(int)
+    classes = np.arange(max(2, shape[-1]))
     model = MLPClassifier(hidden_layer_sizes=shape[1:-1], activation="logistic",
                           solver="sgd", learning_rate_init=LEARNING_STEP, momentum=0,
                           alpha=0, batch_size=batch_size, shuffle=False)
@@ -132,7 +137,7 @@ def sklearn_training(shape, batch_size, dtype):
             for _ in range(rounds):
                 rows = rng.integers(0, len(X), batch_size)
                 for _ in range(BATCH_ITERATIONS):
-                    model.partial_fit(X[rows], Y[rows].astype(int), classes=None)
+                    model.partial_fit(X[rows], labels[rows], classes=classes)
         return rounds * BATCH_ITERATIONS * batch_size
     return run
 
@@ -201,7 +206,7 @@ def optional_runners(shape, batch_size, dtype, names):
 
 
 def print_row(label, median, reference, flops, peak):
-    print(f"  {label:<14} {median:>12,.0f}/s  {median / reference:6.2f}x numpy  "
+    print(f"  {label:<20} {median:>12,.0f}/s  {median / reference:6.2f}x numpy  "
           f"{median * flops / peak:6.1%} of limit")
 
 
