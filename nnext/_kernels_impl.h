@@ -57,30 +57,34 @@ NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
         }
 }
 
+/* Rows i..i+mr of C, columns block..block_end, tile by tile. */
+NN_INLINE NN_TARGET void NN_NAME(nt_rows)(
+    int mr, nn_intp i, nn_intp block, nn_intp block_end, nn_intp k, const NN_REAL *a,
+    nn_intp lda, const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
+{
+    nn_intp j;
+    for (j = block; j + NN_NT_NR <= block_end; j += NN_NT_NR)
+        NN_NAME(nt_tile)(mr, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb, bias + j,
+                         c + i * ldc + j, ldc);
+    for (; j < block_end; j++)
+        NN_NAME(nt_tile)(mr, 1, k, a + i * lda, lda, b + j * ldb, ldb, bias + j,
+                         c + i * ldc + j, ldc);
+}
+
 NN_TARGET static void NN_NAME(gemm_nt)(
     nn_intp m, nn_intp n, nn_intp k, const NN_REAL *a, nn_intp lda,
     const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
 {
     /* Blocks of NN_NT_NB rows of B stay in L2 while every row of A passes. */
-    nn_intp i, j, block, block_end;
+    nn_intp i, block, block_end;
     for (block = 0; block < n; block = block_end) {
         block_end = n - block < NN_NT_NB ? n : block + NN_NT_NB;
-        for (i = 0; i + NN_NT_MR <= m; i += NN_NT_MR) {
-            for (j = block; j + NN_NT_NR <= block_end; j += NN_NT_NR)
-                NN_NAME(nt_tile)(NN_NT_MR, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
-                                 bias + j, c + i * ldc + j, ldc);
-            for (; j < block_end; j++)
-                NN_NAME(nt_tile)(NN_NT_MR, 1, k, a + i * lda, lda, b + j * ldb, ldb,
-                                 bias + j, c + i * ldc + j, ldc);
-        }
-        for (; i < m; i++) {
-            for (j = block; j + NN_NT_NR <= block_end; j += NN_NT_NR)
-                NN_NAME(nt_tile)(1, NN_NT_NR, k, a + i * lda, lda, b + j * ldb, ldb,
-                                 bias + j, c + i * ldc + j, ldc);
-            for (; j < block_end; j++)
-                NN_NAME(nt_tile)(1, 1, k, a + i * lda, lda, b + j * ldb, ldb,
-                                 bias + j, c + i * ldc + j, ldc);
-        }
+        for (i = 0; i + NN_NT_MR <= m; i += NN_NT_MR)
+            NN_NAME(nt_rows)(NN_NT_MR, i, block, block_end, k, a, lda, b, ldb, bias, c, ldc);
+        for (; i + 2 <= m; i += 2)
+            NN_NAME(nt_rows)(2, i, block, block_end, k, a, lda, b, ldb, bias, c, ldc);
+        for (; i < m; i++)
+            NN_NAME(nt_rows)(1, i, block, block_end, k, a, lda, b, ldb, bias, c, ldc);
     }
 }
 
@@ -123,6 +127,23 @@ NN_INLINE NN_TARGET void NN_NAME(nn_element)(
     *c = accumulate ? *c + alpha * s : alpha * s;
 }
 
+/* Columns j..j+nv*NN_VLEN of C, every row, tile by tile. */
+NN_INLINE NN_TARGET void NN_NAME(nn_columns)(
+    int nv, nn_intp j, nn_intp m, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
+    nn_intp csa, const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
+{
+    nn_intp i;
+    for (i = 0; i + NN_NN_MR <= m; i += NN_NN_MR)
+        NN_NAME(nn_tile)(NN_NN_MR, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
+                         accumulate, c + i * ldc + j, ldc);
+    for (; i + 2 <= m; i += 2)
+        NN_NAME(nn_tile)(2, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb, accumulate,
+                         c + i * ldc + j, ldc);
+    for (; i < m; i++)
+        NN_NAME(nn_tile)(1, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb, accumulate,
+                         c + i * ldc + j, ldc);
+}
+
 NN_TARGET static void NN_NAME(gemm_nn)(
     nn_intp m, nn_intp n, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
     nn_intp csa, const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
@@ -130,22 +151,10 @@ NN_TARGET static void NN_NAME(gemm_nn)(
     const nn_intp panel = NN_NN_NV * NN_VLEN;
     nn_intp i, j;
     /* Column panels outside, so a panel of B stays in L1 for all rows of C. */
-    for (j = 0; j + panel <= n; j += panel) {
-        for (i = 0; i + NN_NN_MR <= m; i += NN_NN_MR)
-            NN_NAME(nn_tile)(NN_NN_MR, NN_NN_NV, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
-                             accumulate, c + i * ldc + j, ldc);
-        for (; i < m; i++)
-            NN_NAME(nn_tile)(1, NN_NN_NV, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
-                             accumulate, c + i * ldc + j, ldc);
-    }
-    for (; j + NN_VLEN <= n; j += NN_VLEN) {
-        for (i = 0; i + NN_NN_MR <= m; i += NN_NN_MR)
-            NN_NAME(nn_tile)(NN_NN_MR, 1, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
-                             accumulate, c + i * ldc + j, ldc);
-        for (; i < m; i++)
-            NN_NAME(nn_tile)(1, 1, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
-                             accumulate, c + i * ldc + j, ldc);
-    }
+    for (j = 0; j + panel <= n; j += panel)
+        NN_NAME(nn_columns)(NN_NN_NV, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+    for (; j + NN_VLEN <= n; j += NN_VLEN)
+        NN_NAME(nn_columns)(1, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
     for (; j < n; j++)
         for (i = 0; i < m; i++)
             NN_NAME(nn_element)(k, alpha, a + i * rsa, csa, b + j, ldb, accumulate,

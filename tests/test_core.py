@@ -69,7 +69,7 @@ def test_sgd_steps_match_reference(shape, dtype, threads):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_results_do_not_depend_on_the_thread_count(dtype):
     network, X, Y = random_problem([300, 41, 30, 9], dtype, n_samples=200)
-    rows = np.arange(150)
+    rows = np.arange(151)   # splits leave 0, 1 and 2 rows past the last whole tile
     results = []
     for threads in (1, 2, 3):
         twin = network.copy()
