@@ -83,11 +83,25 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+# OpenMP (GCC's libgomp) cannot start threads again in a process forked from
+# one that used them: it would hang.  A forked child computes on one thread.
+_forked_child = False
+
+
+def _note_fork():
+    global _forked_child
+    _forked_child = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_note_fork)
+
+
 def num_threads(value):
-    """Return a thread count: ``value`` itself, or all available cores for None."""
-    if value is None:
-        return available_cores()
-    return positive_int(value, "num_threads")
+    """Return a thread count: ``value``, or all available cores for None; 1 in a
+    forked child process."""
+    threads = available_cores() if value is None else positive_int(value, "num_threads")
+    return 1 if _forked_child else threads
 
 
 def _physical_memory():

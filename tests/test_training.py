@@ -1,6 +1,8 @@
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -347,6 +349,28 @@ def test_two_networks_train_in_parallel_threads_as_in_sequence():
         thread.join()
     for a, b in zip(sequential, parallel):
         np.testing.assert_array_equal(a._params, b._params)
+
+
+FORK_SCRIPT = """
+import os, numpy as np, nnext
+network = nnext.NeuralNetwork([784, 100, 10], seed=0)
+X = np.random.default_rng(0).random((5000, 784))
+expected = network.feedforward(X, num_threads=2)
+pid = os.fork()
+if pid == 0:
+    same = np.array_equal(network.feedforward(X, num_threads=2), expected)
+    nnext.Trainer().train(network, (X, expected), 0.1, 2, 500, max_rounds=2)
+    os._exit(0 if same else 1)
+_, status = os.waitpid(pid, 0)
+print("child exit", os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_computes_instead_of_hanging():
+    completed = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True,
+                               text=True, timeout=120)
+    assert completed.stdout.strip() == "child exit 0", completed.stderr
 
 
 def test_training_one_network_from_two_threads_is_refused():
