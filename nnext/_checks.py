@@ -129,12 +129,16 @@ def shape(value, itemsize=8):
         if size < 1:
             raise ValueError(f"shape[{i}] must be a positive integer; got {size!r}")
     sizes = tuple(int(size) for size in sizes)
-    n_params = parameter_count(sizes)
-    if n_params * itemsize > _physical_memory():
-        raise ValueError(f"shape {list(sizes)} needs {n_params} parameters "
-                         f"({n_params * itemsize / 2**30:.1f} GiB), more than this "
-                         f"machine's memory")
+    fits_in_memory(parameter_count(sizes) * itemsize,
+                   f"shape {list(sizes)} needs {parameter_count(sizes)} parameters")
     return sizes
+
+
+def fits_in_memory(n_bytes, what):
+    """Raise, before anything is allocated, if ``n_bytes`` exceeds the machine's memory."""
+    if n_bytes > _physical_memory():
+        raise ValueError(f"{what} ({n_bytes / 2**30:.1f} GiB), more than this "
+                         f"machine's memory")
 
 
 def numeric_array(value, name, ndims=(2,)):

@@ -143,6 +143,10 @@ class Trainer:
         )
         cost_batch_size = _optional(_checks.positive_int, cost_estimator_batch_size,
                                     "cost_estimator_batch_size")
+        _checks.fits_in_memory(
+            _core.train_workspace_size(network._sizes, settings.batch_size)
+            * network.dtype.itemsize,
+            f"batch_size={settings.batch_size} needs working memory")
         rng = _checks.generator(seed)
         X, Y = training_arrays(training_data, network)
         if settings.batch_size > len(X):

@@ -186,6 +186,8 @@ GOOD = dict(learning_step=1, batch_iterations=2, batch_size=3)
      "cost_estimator_batch_size must be a positive integer"),
     (dict(seed="a"), TypeError, "seed must be"),
     (dict(max_rounds=0), ValueError, "max_rounds must be a positive integer"),
+    (dict(batch_size=10**13), ValueError, "batch_size=10000000000000 needs working memory"),
+    (dict(num_threads=0), ValueError, "num_threads must be a positive integer"),
 ])
 def test_bad_arguments_are_refused(change, error, message):
     X, Y = points(20)
