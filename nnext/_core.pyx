@@ -134,6 +134,14 @@ cdef check_workspace(intp have, intp need):
         raise ValueError(f"work must hold at least {need} values; got {have}")
 
 
+cdef check_forward(const intp[::1] sizes, intp n_params, intp n_rows, intp n_inputs,
+                   intp n_out_rows, intp n_outputs, intp work_size, int n_threads):
+    """The checks of the forward-pass drivers: layout, shapes and workspace."""
+    check_layout(sizes, n_params)
+    check_samples(sizes, n_rows, n_inputs, n_out_rows, n_outputs)
+    check_workspace(work_size, forward_workspace_size(sizes, n_rows, n_threads))
+
+
 cdef int check_threads(int n_threads) except -1:
     if n_threads < 1:
         raise ValueError(f"n_threads must be at least 1; got {n_threads}")
@@ -349,9 +357,8 @@ def feedforward(const intp[::1] sizes, const floating[::1] params,
     cdef intp n_samples = X.shape[0]
     cdef intp block, first = -1
     n_threads = check_threads(n_threads)
-    check_layout(sizes, params.shape[0])
-    check_samples(sizes, n_samples, X.shape[1], out.shape[0], out.shape[1])
-    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples, n_threads))
+    check_forward(sizes, params.shape[0], X.shape[0], X.shape[1], out.shape[0], out.shape[1],
+                  work.shape[0], n_threads)
     if n_samples == 0:
         return -1
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
@@ -380,9 +387,8 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
     cdef intp block
     cdef double cost = 0
     n_threads = check_threads(n_threads)
-    check_layout(sizes, params.shape[0])
-    check_samples(sizes, n_samples, X.shape[1], Y.shape[0], Y.shape[1])
-    check_workspace(work.shape[0], forward_workspace_size(sizes, n_samples, n_threads))
+    check_forward(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+                  work.shape[0], n_threads)
     if n_samples == 0:
         return 0.0
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
