@@ -369,9 +369,10 @@ print("child exit", os.waitstatus_to_exitcode(status))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forked_child_computes_instead_of_hanging():
+def test_forked_child_computes_instead_of_hanging(tmp_path):
+    # Run away from the checkout, so that the installed package is imported.
     completed = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True,
-                               text=True, timeout=120)
+                               text=True, timeout=120, cwd=tmp_path)
     assert completed.stdout.strip() == "child exit 0", completed.stderr
 
 
