@@ -1,4 +1,4 @@
-"""Compiled kernels of nnext: batched forward pass, cost and the SGD batch update.
+"""The compiled core of nnext: batched forward pass, cost and the SGD batch update loop.
 
 A network with layer sizes n_0, ..., n_L keeps all its parameters in one flat
 buffer ``params``: for each layer l = 1..L its weights (n_l rows of n_{l-1}
@@ -409,7 +409,7 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
 
 
 # ---------------------------------------------------------------------------
-# Back-propagation and the batch update
+# The batch update loop
 
 cdef bint interrupted() noexcept nogil:
     """Run Python's signal handlers; true when one raised (the exception is then
@@ -419,6 +419,8 @@ cdef bint interrupted() noexcept nogil:
 
 
 cdef int raise_pending() except -1:
+    # Returning the error value makes Cython raise the exception that a signal
+    # handler left pending.
     return -1
 
 
