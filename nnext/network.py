@@ -185,13 +185,42 @@ def save(network, path):
 
     The file is written beside ``path`` and renamed into place, so an error
     half-way leaves any previous file at ``path`` untouched.
+
+    Parameters
+    ----------
+    network : NeuralNetwork
+    path : str or path-like
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written; ``path`` is then as it was.
+
+    Examples
+    --------
+    >>> nnext.save(network, "digits_recognizer_setup.txt")   # doctest: +SKIP
     """
     _check_network(network)
     textformat.atomic_save(path, lambda file: serialize_neural_network(network, file))
 
 
 def load(path, *, dtype=np.float64):
-    """Load a network from a file at ``path``; see `load_from_file`."""
+    """Load a network from the file at ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    dtype : {numpy.float64, numpy.float32}, optional
+
+    Returns
+    -------
+    NeuralNetwork
+
+    Raises
+    ------
+    ValueError
+        If the file is not a well-formed network; see `load_from_file`.
+    """
     with open(path, "rb") as file:
         return load_from_file(file, dtype=dtype)
 
