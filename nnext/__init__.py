@@ -4,16 +4,19 @@ The public names, also importable from their modules as in the original
 program (``nnext.network``, ``nnext.training``):
 
 - `NeuralNetwork`, `serialize_neural_network`, `load_from_file`, `save`, `load`
-- `Trainer`, `TrainingDataSample`, `TrainingResult`
+- `Trainer`, `TrainingDataSample`, `TrainingResult`, `StoppingRule`
+- `ProgressLine`, `RoundInfo`
 - `load_mnist`
 """
 from .datasets import load_mnist
 from .network import NeuralNetwork, load, load_from_file, save, serialize_neural_network
-from .training import Trainer, TrainingDataSample, TrainingResult
+from .progress import ProgressLine, RoundInfo
+from .training import StoppingRule, Trainer, TrainingDataSample, TrainingResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NeuralNetwork", "serialize_neural_network", "load_from_file", "save", "load",
-    "Trainer", "TrainingDataSample", "TrainingResult", "load_mnist",
+    "Trainer", "TrainingDataSample", "TrainingResult", "StoppingRule",
+    "ProgressLine", "RoundInfo", "load_mnist",
 ]

@@ -9,22 +9,26 @@ import os
 
 import numpy as np
 
+from ._layout import parameter_count
+
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 # Array kinds accepted as numeric data: bool, signed and unsigned ints, floats.
 _NUMERIC_KINDS = "biuf"
 
 
-def _is_int(value):
+def is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def positive_int(value, name):
-    """Return ``value`` as an int, or raise if it is not an integer >= 1."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+def positive_int(value, name, minimum=1):
+    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``
+    (1, or 0 for a non-negative integer)."""
+    what = "a positive integer" if minimum == 1 else "a non-negative integer"
+    if not is_int(value):
+        raise TypeError(f"{name} must be {what}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {what}; got {value!r}")
     return int(value)
 
 
@@ -45,11 +49,11 @@ def positive_float(value, name):
     return value
 
 
-def fraction(value, name):
-    """Return ``value`` as a float, or raise if it is not a number in [0, 1)."""
-    value = _real(value, name, "a number in [0, 1)")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
+def nonnegative_float(value, name):
+    """Return ``value`` as a float, or raise if it is not a finite number >= 0."""
+    value = _real(value, name, "a finite number >= 0")
+    if value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
     return value
 
 
@@ -66,8 +70,8 @@ def dtype(value):
 
 def generator(seed):
     """Return a numpy Generator from None, an int or a Generator."""
-    if seed is None or _is_int(seed) or isinstance(seed, np.random.Generator):
-        if _is_int(seed) and seed < 0:
+    if seed is None or is_int(seed) or isinstance(seed, np.random.Generator):
+        if is_int(seed) and seed < 0:
             raise ValueError(f"seed must be None, a non-negative integer or a "
                              f"numpy Generator; got {seed!r}")
         return np.random.default_rng(seed)
@@ -111,11 +115,6 @@ def _physical_memory():
         return 1 << 40
 
 
-def parameter_count(shape):
-    """Weights and biases of a network of this shape."""
-    return sum(n_out * (n_in + 1) for n_in, n_out in zip(shape, shape[1:]))
-
-
 def shape(value, itemsize=8):
     """Return a network shape as a tuple of ints, checking that it fits in memory."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
@@ -124,7 +123,7 @@ def shape(value, itemsize=8):
     if len(sizes) < 2:
         raise ValueError(f"shape must be a list of at least 2 positive integers; got {value!r}")
     for i, size in enumerate(sizes):
-        if not _is_int(size):
+        if not is_int(size):
             raise TypeError(f"shape[{i}] must be a positive integer; got {size!r}")
         if size < 1:
             raise ValueError(f"shape[{i}] must be a positive integer; got {size!r}")

@@ -1,4 +1,4 @@
-"""The compiled core of nnext: batched forward pass, cost and the SGD batch update loop.
+"""The compiled core of nnext: batched forward pass, cost, gradient and the SGD batch update loop.
 
 A network with layer sizes n_0, ..., n_L keeps all its parameters in one flat
 buffer ``params``: for each layer l = 1..L its weights (n_l rows of n_{l-1}
@@ -25,7 +25,6 @@ ctypedef Py_ssize_t intp
 
 cdef extern from "_kernels.h" nogil:
     int NN_OPENMP
-    int nn_cpu_has_avx2_fma()
     int nn_select_kernels(int avx2)
     void nn_gemm_nt_d(intp m, intp n, intp k, const double* a, intp lda,
                       const double* b, intp ldb, const double* bias, double* c, intp ldc)
@@ -44,8 +43,7 @@ cdef extern from *:
     int NNEXT_DEBUG   # set by setup.py
 
 cdef extern from "Python.h":
-    # Declared without an exception value: the caller looks at the result.
-    int check_signals "PyErr_CheckSignals" ()
+    int PyErr_CheckSignals() except -1
 
 #: True in a build with Cython's bounds checks on (NNEXT_DEBUG_CYTHON=1).
 debug_build = bool(NNEXT_DEBUG)
@@ -129,9 +127,9 @@ cdef check_samples(const intp[::1] sizes, intp n_rows, intp n_inputs,
                          f"got {n_rows} and {n_target_rows}")
 
 
-cdef check_workspace(intp have, intp need):
+cdef check_workspace(intp have, intp need, str name="work"):
     if have < need:
-        raise ValueError(f"work must hold at least {need} values; got {have}")
+        raise ValueError(f"{name} must hold at least {need} values; got {have}")
 
 
 cdef check_forward(const intp[::1] sizes, intp n_params, intp n_rows, intp n_inputs,
@@ -272,14 +270,20 @@ cdef void sample_share(const intp[::1] sizes, const floating* params, intp n_par
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
-cdef void weight_share(const intp[::1] sizes, floating* params, const floating* x, intp nb,
-                       floating scale, const floating* acts, const floating* deltas_t,
-                       int part, int parts) noexcept nogil:
+cdef void weight_share(const intp[::1] sizes, floating* target, bint accumulate,
+                       floating alpha, const floating* x, intp nb, const floating* acts,
+                       const floating* deltas_t, int part, int parts) noexcept nogil:
     """For part ``part`` of ``parts`` of every layer's columns of weights (and of
-    its biases): w -= scale * delta^T . a_prev and b -= scale * sum of delta."""
+    its biases), laid out in ``target`` like the parameters:
+    t_w = (t_w if accumulate else 0) + alpha * delta^T . a_prev and
+    t_b = (t_b if accumulate else 0) + alpha * sum of delta.
+
+    With target the parameters, accumulate and alpha = -learning_step / nb
+    this is a gradient step; with accumulate off and alpha = 1 / nb it writes
+    the mean gradient."""
     cdef intp l, j, s, lo, hi, n_in, n_out, grains
     cdef floating total
-    cdef floating* w = params
+    cdef floating* t = target
     cdef const floating* a_prev = x
     cdef const floating* delta_t = deltas_t
     for l in range(1, sizes.shape[0]):
@@ -288,14 +292,17 @@ cdef void weight_share(const intp[::1] sizes, floating* params, const floating* 
         grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
         lo = min(n_in, part * grains // parts * COLUMN_GRAIN)
         hi = min(n_in, (part + 1) * grains // parts * COLUMN_GRAIN)
-        gemm_nn(n_out, hi - lo, nb, -scale, delta_t, nb, 1, a_prev + lo, n_in, True,
-                w + lo, n_in)
+        gemm_nn(n_out, hi - lo, nb, alpha, delta_t, nb, 1, a_prev + lo, n_in, accumulate,
+                t + lo, n_in)
         for j in range(part * n_out // parts, (part + 1) * n_out // parts):
             total = 0
             for s in range(nb):
                 total += delta_t[j * nb + s]
-            w[n_out * n_in + j] -= scale * total
-        w += n_out * (n_in + 1)
+            if accumulate:
+                t[n_out * n_in + j] += alpha * total
+            else:
+                t[n_out * n_in + j] = alpha * total
+        t += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
         delta_t += nb * n_out
@@ -408,20 +415,116 @@ def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
     return cost
 
 
+def forward_layers(const intp[::1] sizes, const floating[::1] params, const floating[::1] x,
+                   floating[::1] acts):
+    """Write the activations of layers 1..L for the one sample x into acts, one
+    layer after the other."""
+    check_layout(sizes, params.shape[0])
+    check_samples(sizes, 1, x.shape[0], 1, sizes[sizes.shape[0] - 1])
+    check_workspace(acts.shape[0], activation_count(sizes), "acts")
+    with nogil:
+        forward_rows(sizes, &params[0], &x[0], 0, 1, 1, &acts[0])
+
+
 # ---------------------------------------------------------------------------
 # The batch update loop
 
-cdef bint interrupted() noexcept nogil:
-    """Run Python's signal handlers; true when one raised (the exception is then
-    pending, to be raised by `raise_pending` once the loops are left)."""
-    with gil:
-        return check_signals() != 0
+# Ctrl-C is looked for each time this much work has passed (settable for tests).
+cdef intp signal_check_work = SIGNAL_CHECK_WORK
+cdef object interrupt_probe = None
 
 
-cdef int raise_pending() except -1:
-    # Returning the error value makes Cython raise the exception that a signal
-    # handler left pending.
-    return -1
+def _set_interrupt_probe(probe, intp check_every=SIGNAL_CHECK_WORK):
+    """Testing hook: look for Ctrl-C after every ``check_every`` multiply-adds,
+    and each time call ``probe(step, phase)`` first, with the GIL.
+
+    ``step`` counts the steps of the current call from 0; ``phase`` is
+    ``"forward"`` (the step's forward pass and deltas are done, no weight has
+    moved) or ``"update"`` (the step is complete).  An exception the probe
+    raises (KeyboardInterrupt, say, from ``signal.raise_signal(signal.SIGINT)``)
+    stops the loop there, as Ctrl-C would.  ``_set_interrupt_probe(None)``
+    restores the default.
+    """
+    global interrupt_probe, signal_check_work
+    if check_every < 1:
+        raise ValueError(f"check_every must be at least 1; got {check_every}")
+    interrupt_probe = probe
+    signal_check_work = check_every
+
+
+cdef int look_for_ctrl_c(intp step, bint updated) except -1 with gil:
+    """Run Python's signal handlers (and the probe): Ctrl-C raises KeyboardInterrupt."""
+    if interrupt_probe is not None:
+        interrupt_probe(step, "update" if updated else "forward")
+    PyErr_CheckSignals()
+    return 0
+
+
+cdef check_batch(const intp[::1] sizes, intp n_params, intp n_rows, intp n_inputs,
+                 intp n_target_rows, intp n_targets, const intp[::1] rows, intp work_size):
+    """The checks of the drivers that train on a batch X[rows], Y[rows]."""
+    cdef intp i, nb = rows.shape[0]
+    check_layout(sizes, n_params)
+    check_samples(sizes, n_rows, n_inputs, n_target_rows, n_targets)
+    if nb < 1:
+        raise ValueError("rows must name at least one sample; got none")
+    for i in range(nb):
+        if rows[i] < 0 or rows[i] >= n_rows:
+            raise ValueError(f"rows[{i}] must be in [0, {n_rows}); got {rows[i]}")
+    check_workspace(work_size, train_workspace_size(sizes, nb))
+
+
+cdef int batch_steps(const intp[::1] sizes, floating* params, intp n_params,
+                     const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
+                     floating* work, floating* target, bint accumulate, floating alpha,
+                     intp iterations, int n_threads) except -1 nogil:
+    """Gather the batch X[rows], Y[rows] into work, then ``iterations`` times run
+    the forward pass and deltas at the current parameters and hand them to
+    `weight_share` with (target, accumulate, alpha).  Ctrl-C raises
+    KeyboardInterrupt with the parameters of the last complete step."""
+    cdef intp n_layers = sizes.shape[0]
+    cdef intp n_in = sizes[0]
+    cdef intp n_out = sizes[n_layers - 1]
+    cdef intp nb = rows.shape[0]
+    cdef intp step_work = nb * n_params
+    cdef intp work_since_check = 0
+    cdef intp i, it
+    cdef int part, parts = split(step_work, nb, n_threads)
+    cdef floating* x = work
+    cdef floating* y = x + nb * n_in
+    cdef floating* acts = y + nb * n_out
+    cdef floating* deltas = acts + nb * activation_count(sizes)
+    cdef floating* deltas_t = deltas + nb * activation_count(sizes)
+
+    for i in range(nb):
+        memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
+        memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
+    for it in range(iterations):
+        # First the work of each sample (its share of the samples to each
+        # thread), then the work of each weight (its share of the columns).
+        if parts == 1:
+            sample_share(sizes, params, n_params, x, y, nb, acts, deltas, deltas_t, 0, 1)
+        else:
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                sample_share(sizes, params, n_params, x, y, nb, acts, deltas, deltas_t,
+                             part, parts)
+        # Ctrl-C is looked for here, before this step changes any weight,
+        # and before the next step, each time enough work has passed.
+        work_since_check += step_work // 2
+        if work_since_check >= signal_check_work:
+            work_since_check = 0
+            look_for_ctrl_c(it, False)
+        if parts == 1:
+            weight_share(sizes, target, accumulate, alpha, x, nb, acts, deltas_t, 0, 1)
+        else:
+            for part in prange(parts, num_threads=parts, schedule="static"):
+                weight_share(sizes, target, accumulate, alpha, x, nb, acts, deltas_t,
+                             part, parts)
+        work_since_check += step_work - step_work // 2
+        if work_since_check >= signal_check_work and it + 1 < iterations:
+            work_since_check = 0
+            look_for_ctrl_c(it, True)
+    return 0
 
 
 def sgd_steps(const intp[::1] sizes, floating[::1] params,
@@ -435,67 +538,30 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     update: KeyboardInterrupt is then raised with the parameters of the last
     complete step in place.
     """
-    cdef intp n_layers = sizes.shape[0]
-    cdef intp nb = rows.shape[0]
-    cdef intp n_rows = X.shape[0]
-    cdef intp i, it
+    cdef floating alpha = -(<floating>(learning_step / rows.shape[0]))
     n_threads = check_threads(n_threads)
-    check_layout(sizes, params.shape[0])
-    check_samples(sizes, n_rows, X.shape[1], Y.shape[0], Y.shape[1])
-    if nb < 1:
-        raise ValueError("rows must name at least one sample; got none")
+    check_batch(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+                rows, work.shape[0])
     if iterations < 0:
         raise ValueError(f"iterations must be at least 0; got {iterations}")
-    for i in range(nb):
-        if rows[i] < 0 or rows[i] >= n_rows:
-            raise ValueError(f"rows[{i}] must be in [0, {n_rows}); got {rows[i]}")
-    check_workspace(work.shape[0], train_workspace_size(sizes, nb))
-
-    cdef intp n_in = sizes[0]
-    cdef intp n_out = sizes[n_layers - 1]
-    cdef intp n_params = params.shape[0]
-    cdef intp step_work = nb * n_params
-    cdef intp work_since_check = 0
-    cdef int part, parts = split(step_work, nb, n_threads)
-    cdef floating scale = learning_step / nb
-    cdef floating* x = &work[0]
-    cdef floating* y = x + nb * n_in
-    cdef floating* acts = y + nb * n_out
-    cdef floating* deltas = acts + nb * activation_count(sizes)
-    cdef floating* deltas_t = deltas + nb * activation_count(sizes)
-
-    cdef bint stopped = False
     with nogil:
-        for i in range(nb):
-            memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
-            memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
-        for it in range(iterations):
-            # First the work of each sample (its share of the samples to each
-            # thread), then the work of each weight (its share of the columns).
-            if parts == 1:
-                sample_share(sizes, &params[0], n_params, x, y, nb, acts, deltas, deltas_t, 0, 1)
-            else:
-                for part in prange(parts, num_threads=parts, schedule="static"):
-                    sample_share(sizes, &params[0], n_params, x, y, nb, acts, deltas,
-                                 deltas_t, part, parts)
-            # Ctrl-C is looked for here, before this step changes any weight,
-            # and before the next step, each time enough work has passed.
-            work_since_check += step_work // 2
-            if work_since_check >= SIGNAL_CHECK_WORK:
-                work_since_check = 0
-                stopped = interrupted()
-                if stopped:
-                    break
-            if parts == 1:
-                weight_share(sizes, &params[0], x, nb, scale, acts, deltas_t, 0, 1)
-            else:
-                for part in prange(parts, num_threads=parts, schedule="static"):
-                    weight_share(sizes, &params[0], x, nb, scale, acts, deltas_t, part, parts)
-            work_since_check += step_work - step_work // 2
-            if work_since_check >= SIGNAL_CHECK_WORK and it + 1 < iterations:
-                work_since_check = 0
-                stopped = interrupted()
-                if stopped:
-                    break
-    if stopped:
-        raise_pending()
+        batch_steps(sizes, &params[0], params.shape[0], X, Y, rows, &work[0], &params[0],
+                    True, alpha, iterations, n_threads)
+
+
+def gradient(const intp[::1] sizes, const floating[::1] params,
+             const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
+             floating[::1] grad, floating[::1] work, int n_threads=1):
+    """Write into grad (laid out like params) the mean over the batch X[rows],
+    Y[rows] of the per-sample gradients of the cost 1/2 ||a_L - y||^2: the
+    gradient that one step of `sgd_steps` subtracts, times learning_step."""
+    cdef floating alpha = 1.0 / rows.shape[0]
+    n_threads = check_threads(n_threads)
+    check_batch(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+                rows, work.shape[0])
+    if grad.shape[0] != params.shape[0]:
+        raise ValueError(f"grad must hold {params.shape[0]} values; got {grad.shape[0]}")
+    with nogil:
+        # The forward pass only reads the parameters: they are not written here.
+        batch_steps(sizes, <floating*>&params[0], params.shape[0], X, Y, rows, &work[0],
+                    &grad[0], False, alpha, 1, n_threads)

@@ -1,7 +1,7 @@
 /*
  * Blocked matrix-product kernels for nnext's compiled core.
  *
- * Two products cover a training step:
+ * The kernels (two matrix products cover a training step):
  *
  *   nn_gemm_nt:  C[i][j] = bias[j] + sum_p A[i][p] * B[j][p]
  *                (the forward pass: rows of A are samples, rows of B neurons)

@@ -169,6 +169,7 @@ NN_TARGET static void NN_NAME(gemm_nn)(
  */
 #if NN_VLEN == 4
 typedef long long NN_NAME(ivec) __attribute__((vector_size(32)));
+typedef unsigned long long NN_NAME(uvec) __attribute__((vector_size(32)));
 #define NN_EXP_MIN -708.0
 #define NN_EXP_DEGREE 13
 #define NN_LN2_HI 0.693145751953125             /* few bits: n * NN_LN2_HI is exact */
@@ -176,9 +177,10 @@ typedef long long NN_NAME(ivec) __attribute__((vector_size(32)));
 #define NN_ROUNDER 0x1.8p52
 #define NN_EXPONENT_SHIFT 52
 #define NN_EXPONENT_BIAS 1023
-#define NN_SIGN_BIT ((long long)1 << 63)
+#define NN_SIGN_BIT (-0x7fffffffffffffffLL - 1)    /* only the sign bit set */
 #else
 typedef int NN_NAME(ivec) __attribute__((vector_size(32)));
+typedef unsigned int NN_NAME(uvec) __attribute__((vector_size(32)));
 #define NN_EXP_MIN -87.0f
 #define NN_EXP_DEGREE 7
 #define NN_LN2_HI 0.693359375f
@@ -186,7 +188,7 @@ typedef int NN_NAME(ivec) __attribute__((vector_size(32)));
 #define NN_ROUNDER 0x1.8p23f
 #define NN_EXPONENT_SHIFT 23
 #define NN_EXPONENT_BIAS 127
-#define NN_SIGN_BIT ((int)1 << 31)
+#define NN_SIGN_BIT (-0x7fffffff - 1)
 #endif
 
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
@@ -202,7 +204,8 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
     NN_NAME(vec) p = (NN_NAME(vec)){0} + 1;
     for (int degree = NN_EXP_DEGREE; degree >= 1; degree--)
         p = p * (r / (NN_REAL)degree) + 1;
-    NN_NAME(ivec) bits = ((NN_NAME(ivec))t - (NN_NAME(ivec))((NN_NAME(vec)){0} + NN_ROUNDER)
+    /* Unsigned, so that the arithmetic on a NaN lane's bits wraps instead of overflowing. */
+    NN_NAME(uvec) bits = ((NN_NAME(uvec))t - (NN_NAME(uvec))((NN_NAME(vec)){0} + NN_ROUNDER)
                           + NN_EXPONENT_BIAS) << NN_EXPONENT_SHIFT;
     return (NN_NAME(vec))((NN_NAME(ivec))(p * (NN_NAME(vec))bits) & ~too_small);
 }

@@ -1,9 +1,17 @@
-"""Fully connected sigmoid networks, and saving and loading them."""
+"""Fully connected sigmoid networks, and saving and loading them.
+
+`NeuralNetwork` is the only Python code that calls the compiled core
+(`nnext._core`) and sizes its buffers; the training loops in
+`nnext.training` ask it to take steps and to estimate costs.
+"""
+import contextlib
+import textwrap
 import threading
 
 import numpy as np
 
-from . import _checks, _core, textformat
+from . import _checks, _core, _layout, textformat
+from .layers import NeuralInputLayer, NeuralLayer
 
 
 class NeuralNetwork:
@@ -32,6 +40,16 @@ class NeuralNetwork:
         in place (``network.weights[0][...] = w``) to set a layer.
     biases : tuple of numpy.ndarray
         ``biases[i]`` has shape ``(shape[i + 1],)``; views, like ``weights``.
+    layers : list
+        The original program's object model: a `NeuralInputLayer`, then a
+        `NeuralLayer` per weight layer, whose ``weights`` and ``biases`` are
+        the same live views (``layers[i + 1].weights is weights[i]``).
+
+    Notes
+    -----
+    Networks pickle and deep-copy (with their dtype and parameters), so they
+    move between processes with `multiprocessing`, `concurrent.futures` or
+    joblib.  `copy.copy` gives an independent network too, as `copy` does.
 
     Examples
     --------
@@ -47,7 +65,7 @@ class NeuralNetwork:
         dtype = _checks.dtype(dtype)
         shape = _checks.shape(shape, dtype.itemsize)
         rng = _checks.generator(seed)
-        params = rng.random(_checks.parameter_count(shape)) - 0.5
+        params = rng.random(_layout.parameter_count(shape)) - 0.5
         self._set_up(shape, params.astype(dtype, copy=False))
 
     @classmethod
@@ -60,16 +78,40 @@ class NeuralNetwork:
         self._shape = tuple(shape)
         self._sizes = np.array(shape, dtype=np.intp)
         self._params = params
-        weights, biases = [], []
-        start = 0
-        for n_in, n_out in zip(shape, shape[1:]):
-            weights.append(params[start:start + n_out * n_in].reshape(n_out, n_in))
-            start += n_out * n_in
-            biases.append(params[start:start + n_out])
-            start += n_out
-        self._weights = tuple(weights)
-        self._biases = tuple(biases)
+        self._weights, self._biases = _layout.split(params, shape)
+        self._layers = [NeuralInputLayer(self)] + [NeuralLayer(self, i)
+                                                   for i in range(1, len(shape))]
+        self._activations = None
         self._training = threading.Lock()
+        self._train_work = np.empty(0, params.dtype)
+        self._round_start = None
+
+    # --- pickling and copying ------------------------------------------------
+
+    def __getstate__(self):
+        return {"shape": list(self._shape), "params": self._params}
+
+    def __setstate__(self, state):
+        try:
+            shape, params = state["shape"], state["params"]
+        except (TypeError, KeyError):
+            raise ValueError("a pickled NeuralNetwork must hold 'shape' and 'params'") from None
+        if not isinstance(params, np.ndarray) or params.ndim != 1:
+            raise ValueError("a pickled NeuralNetwork's params must be a 1-D array")
+        dtype = _checks.dtype(params.dtype)
+        shape = _checks.shape(shape, dtype.itemsize)
+        if len(params) != _layout.parameter_count(shape):
+            raise ValueError(f"a pickled NeuralNetwork of shape {list(shape)} must hold "
+                             f"{_layout.parameter_count(shape)} parameters; got {len(params)}")
+        self._set_up(shape, np.array(params, dtype=dtype, order="C"))
+
+    def copy(self):
+        """Return an independent network with the same shape, dtype and parameters."""
+        return NeuralNetwork._from_parameters(self._shape, self._params.copy())
+
+    __copy__ = copy
+
+    # --- what the network is -------------------------------------------------
 
     @property
     def shape(self):
@@ -87,12 +129,23 @@ class NeuralNetwork:
     def biases(self):
         return self._biases
 
-    def copy(self):
-        """Return an independent network with the same shape, dtype and parameters."""
-        return NeuralNetwork._from_parameters(self._shape, self._params.copy())
+    @property
+    def layers(self):
+        return self._layers
+
+    def layers_count(self):
+        """Return the number of layers, the input layer included (as in the original)."""
+        return len(self._shape)
 
     def __repr__(self):
         return f"NeuralNetwork({list(self._shape)}, dtype={self.dtype.name})"
+
+    def __str__(self):
+        """The original program's text form: every layer's weights, biases and output."""
+        body = "\n".join(textwrap.indent(str(layer), "  ") for layer in self._layers)
+        return f"<NeuralNetwork>\n{body}\n</NeuralNetwork>"
+
+    # --- using it ------------------------------------------------------------
 
     def feedforward(self, input_values, *, num_threads=None):
         """Return the output layer's activations for one input or many.
@@ -103,15 +156,16 @@ class NeuralNetwork:
             One sample, shape ``(shape[0],)``, or many, shape
             ``(n_samples, shape[0])``.  Any real dtype; converted to the
             network's dtype.
+        num_threads : int, optional
+            Threads to share the samples between (default: all available
+            cores; blocks of 64 samples are the unit of sharing).  Keyword only.
 
         Returns
         -------
         numpy.ndarray
             Shape ``(shape[-1],)`` for one sample, ``(n_samples, shape[-1])``
-            for many.
-        num_threads : int, optional
-            Threads to share the samples between (default: all available
-            cores; blocks of 256 samples are the unit of sharing).  Keyword only.
+            for many.  For one sample, every layer's activations are also kept
+            as the ``output`` of ``network.layers``, as in the original.
 
         Raises
         ------
@@ -121,20 +175,177 @@ class NeuralNetwork:
             If the input does not hold real numbers.
         """
         array = _checks.numeric_array(input_values, "input_values", ndims=(1, 2))
-        single = array.ndim == 1
-        X = _checks.matrix(array.reshape(1, -1) if single else array, self._shape[0],
-                           "input_values", self.dtype, "sample", check_finite=False)
+        if array.ndim == 1:
+            return self._forward_one(self._sample(array, "input_values"))
+        X = _checks.matrix(array, self._shape[0], "input_values", self.dtype, "sample",
+                           check_finite=False)
         threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        bad_row = _core.feedforward(self._sizes, self._params, X, out,
-                                    self._forward_work(len(X), threads), threads)
+        work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        bad_row = _core.feedforward(self._sizes, self._params, X, out, work, threads)
         if bad_row >= 0:
             raise _checks.nonfinite_row(bad_row, "input_values", "sample")
-        return out[0] if single else out
+        return out
 
-    def _forward_work(self, n_samples, threads):
-        size = _core.forward_workspace_size(self._sizes, n_samples, threads)
-        return np.empty(size, self.dtype)
+    def backprop(self, input_values, expected_result):
+        """Return the gradient of the cost ``1/2 ||a_L - y||^2`` for one sample.
+
+        The original program's per-sample gradient, computed by the compiled
+        core: the gradient that `Trainer.train` averages over a batch.
+
+        Parameters
+        ----------
+        input_values : array_like, shape (shape[0],)
+        expected_result : array_like, shape (shape[-1],)
+
+        Returns
+        -------
+        list of [numpy.ndarray, numpy.ndarray]
+            ``[nabla_w, nabla_b]`` per layer, **from the last layer to the
+            first** (as in the original): ``nabla_w`` has the shape of that
+            layer's weights, ``nabla_b`` of its biases.  Fresh arrays.
+
+        Raises
+        ------
+        ValueError, TypeError
+            If either vector has the wrong length, holds NaN or infinity, or
+            does not hold real numbers.
+        """
+        x = self._sample(input_values, "input_values")
+        y = self._sample(expected_result, "expected_result", layer=-1)
+        grad = np.empty_like(self._params)
+        work = np.empty(_core.train_workspace_size(self._sizes, 1), self.dtype)
+        _core.gradient(self._sizes, self._params, x[None, :], y[None, :],
+                       np.zeros(1, np.intp), grad, work, 1)
+        self._forward_one(x)
+        return [[w, b] for w, b in reversed(list(zip(*_layout.split(grad, self._shape))))]
+
+    def dec_weights(self, layer_n, weights_decrement):
+        """Subtract ``weights_decrement`` from the weights of layer ``layer_n``.
+
+        ``layer_n`` counts as ``network.layers`` does: 1 is the first layer
+        after the input, -1 the output layer.  The decrement broadcasts as in
+        NumPy (a number, or an array of the weights' shape).
+        """
+        weights = self._weights[self._layer_index(layer_n, "layer_n") - 1]
+        weights -= self._decrement(weights_decrement, weights, "weights_decrement")
+
+    def dec_biases(self, layer_n, biases_decrement):
+        """Subtract ``biases_decrement`` from the biases of layer ``layer_n``
+        (counted as in `dec_weights`)."""
+        biases = self._biases[self._layer_index(layer_n, "layer_n") - 1]
+        biases -= self._decrement(biases_decrement, biases, "biases_decrement")
+
+    # --- the engine: what the training loops ask of a network ---------------
+
+    @contextlib.contextmanager
+    def _exclusive_training(self):
+        """Hold the network for one training run; RuntimeError if another has it."""
+        if not self._training.acquire(blocking=False):
+            raise RuntimeError("this network is already being trained in another thread")
+        try:
+            yield
+        finally:
+            self._training.release()
+
+    def _check_batch_memory(self, batch_size):
+        _checks.fits_in_memory(_core.train_workspace_size(self._sizes, batch_size)
+                               * self.dtype.itemsize,
+                               f"batch_size={batch_size} needs working memory")
+
+    def _squared_error(self, X, Y, threads):
+        """The original's cost: sum over the rows of ||a_L - y||^2.  X and Y are
+        C-contiguous arrays of the network's dtype, already checked."""
+        work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        return _core.sum_squared_error(self._sizes, self._params, X, Y, work, threads)
+
+    def _sgd_steps(self, X, Y, rows, learning_step, iterations, threads):
+        """Take ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
+
+        Returns None, or the step (counted from 1) whose update made a weight
+        infinite or NaN: the network then holds the weights of the step before.
+        On Ctrl-C (KeyboardInterrupt) the network holds the weights of the
+        last complete step that is finite.
+        """
+        needed = _core.train_workspace_size(self._sizes, len(rows))
+        if len(self._train_work) < needed:
+            self._train_work = np.empty(needed, self.dtype)
+        if self._round_start is None:
+            self._round_start = np.empty_like(self._params)
+        params, start = self._params, self._round_start
+        start[...] = params
+        try:
+            _core.sgd_steps(self._sizes, params, X, Y, rows, learning_step, iterations,
+                            self._train_work, threads)
+        except KeyboardInterrupt:
+            if not np.isfinite(params).all():
+                params[...] = start
+            raise
+        if np.isfinite(params).all():
+            return None
+        # Diverged: replay the steps one at a time to find the last finite one.
+        params[...] = start
+        for step in range(1, iterations + 1):
+            start[...] = params
+            _core.sgd_steps(self._sizes, params, X, Y, rows, learning_step, 1,
+                            self._train_work, threads)
+            if not np.isfinite(params).all():
+                params[...] = start
+                return step
+        raise AssertionError("the replay of a diverged batch stayed finite")
+
+    # --- helpers ---------------------------------------------------------------
+
+    def _sample(self, values, name, layer=0):
+        """One sample for layer 0 (inputs) or -1 (outputs), checked, as a vector
+        of the network's dtype."""
+        array = _checks.numeric_array(values, name, ndims=(1,))
+        if len(array) != self._shape[layer]:
+            which = "input" if layer == 0 else "output"
+            raise ValueError(f"{name} must have {self._shape[layer]} values (the network's "
+                             f"{which} layer); got {len(array)}")
+        array = np.ascontiguousarray(array, dtype=self.dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite; got NaN or infinity")
+        return array
+
+    def _forward_one(self, x):
+        activations = np.empty(sum(self._shape[1:]), self.dtype)
+        _core.forward_layers(self._sizes, self._params, x, activations)
+        self._activations = (x.copy(), activations)
+        return activations[-self._shape[-1]:].copy()
+
+    def _last_activations(self, layer):
+        """Activations of ``layer`` (0 = inputs) for the last single sample."""
+        if self._activations is None:
+            return np.zeros(self._shape[layer], self.dtype)
+        inputs, activations = self._activations
+        if layer == 0:
+            return inputs
+        start = sum(self._shape[1:layer])
+        return activations[start:start + self._shape[layer]]
+
+    def _layer_index(self, layer_n, name):
+        count = len(self._shape)
+        if not _checks.is_int(layer_n) or not -count <= layer_n < count:
+            raise ValueError(f"{name} must be an integer from 1 to {count - 1} (or -1 to "
+                             f"{1 - count}); got {layer_n!r}")
+        index = layer_n % count
+        if index == 0:
+            raise ValueError(f"{name} must be an integer from 1 to {count - 1}; got "
+                             f"{layer_n!r}, the input layer, which has no weights or biases")
+        return index
+
+    def _decrement(self, values, target, name):
+        array = _checks.numeric_array(values, name, ndims=range(target.ndim + 1))
+        try:
+            np.broadcast_shapes(array.shape, target.shape)
+        except ValueError:
+            raise ValueError(f"{name} must be a number or an array of shape {target.shape}; "
+                             f"got shape {array.shape}") from None
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite; got NaN or infinity")
+        return array
 
 
 def serialize_neural_network(network, file):

@@ -10,9 +10,9 @@ The format, line by line::
     [0.1, ...]             flattened row-major, then its biases, each a Python
                            list literal of floats
 
-The values appear in the same order as in nnext's flat parameter buffer, so
-this module reads and writes ``(shape, params)`` pairs and knows nothing of
-networks.  Reading parses numbers with a strict grammar (it never evaluates the
+The values appear in the same order as in nnext's flat parameter buffer
+(`nnext._layout`), so this module reads and writes ``(shape, params)`` pairs
+and knows nothing of networks.  Reading parses numbers with a strict grammar (it never evaluates the
 file) and reads every line with a length limit, so a hostile file cannot make
 it allocate more than a small multiple of its own size.
 """
@@ -22,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _layout
 
 MAX_LAYERS = 10_000
 
@@ -37,11 +37,8 @@ def write(file, shape, params):
     """Write a network given by its shape and flat parameters to an open text file."""
     lines = [str(len(shape))]
     lines += [str(size) for size in shape]
-    start = 0
-    for n_in, n_out in zip(shape, shape[1:]):
-        for count in (n_out * n_in, n_out):
-            lines.append(str(params[start:start + count].tolist()))
-            start += count
+    for weights, biases in zip(*_layout.split(params, shape)):
+        lines += [str(weights.ravel().tolist()), str(biases.tolist())]
     file.write("\n".join(lines) + "\n")
 
 

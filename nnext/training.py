@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks
 from .network import NeuralNetwork
+from .progress import ProgressLine, RoundInfo
 
 logger = logging.getLogger("nnext.training")
 
@@ -46,6 +47,8 @@ class TrainingResult:
     stopped_because : str
         ``"no improvement"`` (the stopping rule), ``"max_rounds"`` or
         ``"interrupted"`` (Ctrl-C).
+    training_time : float
+        Seconds spent in `Trainer.train`'s rounds and cost estimates.
     """
 
     rounds: int = 0
@@ -53,6 +56,57 @@ class TrainingResult:
     costs: list = field(default_factory=list)
     best_cost: float = float("nan")
     stopped_because: str = ""
+    training_time: float = field(default=0.0, compare=False)
+
+
+class StoppingRule:
+    """The original program's stopping rule.
+
+    A round is an improvement when its cost is below ``min(all previous
+    costs) * (1 - min_improvement)``; training stops after ``patience``
+    consecutive rounds without one.  With ``min_improvement`` of 1 or more no
+    round counts as an improvement, so training runs exactly ``patience``
+    rounds.
+
+    Parameters
+    ----------
+    initial_cost : float
+        The cost before the first round.
+    min_improvement : float >= 0
+    patience : int >= 1
+
+    Attributes
+    ----------
+    best_cost : float
+        Lowest cost so far.
+    rounds_left : int
+        Rounds still to run if none improves.
+
+    Examples
+    --------
+    >>> rule = StoppingRule(10.0, min_improvement=0.01, patience=2)
+    >>> rule.update(9.0), rule.update(8.95), rule.update(8.0), rule.update(8.5)
+    (True, False, True, False)
+    >>> rule.update(7.95), rule.done
+    (False, True)
+    """
+
+    def __init__(self, initial_cost, min_improvement, patience):
+        self.best_cost = initial_cost
+        self.min_improvement = min_improvement
+        self.patience = patience
+        self.rounds_left = patience
+
+    def update(self, cost):
+        """Take the cost after a round; return whether the round improved."""
+        improved = cost < self.best_cost * (1 - self.min_improvement)
+        self.rounds_left = self.patience if improved else self.rounds_left - 1
+        self.best_cost = min(self.best_cost, cost)
+        return improved
+
+    @property
+    def done(self):
+        return self.rounds_left <= 0
 
 
 class Trainer:
@@ -61,7 +115,7 @@ class Trainer:
     def train(self, network, training_data, learning_step, batch_iterations, batch_size,
               min_improvement_per_batch=0, max_batches_without_improvement=3,
               cost_estimator_batch_size=None, *, seed=None, max_rounds=None,
-              num_threads=None):
+              num_threads=None, progress=False):
         """Train ``network`` in place until its cost stops improving.
 
         The algorithm:
@@ -78,7 +132,7 @@ class Trainer:
         5. The round is an improvement when the new cost is below
            ``min(all previous costs) * (1 - min_improvement_per_batch)``.
         6. Stop after ``max_batches_without_improvement`` consecutive rounds
-           without improvement.
+           without improvement (see `StoppingRule`).
 
         Parameters
         ----------
@@ -90,7 +144,10 @@ class Trainer:
         learning_step : float > 0
         batch_iterations : int >= 1
         batch_size : int >= 1
-        min_improvement_per_batch : float in [0, 1), optional
+        min_improvement_per_batch : float >= 0, optional
+            The fraction by which a round must lower the lowest cost so far to
+            count as an improvement.  1 or more: no round counts, so training
+            runs exactly ``max_batches_without_improvement`` rounds.
         max_batches_without_improvement : int >= 1, optional
         cost_estimator_batch_size : int >= 1 or None, optional
         seed : None, int or numpy.random.Generator, optional
@@ -101,6 +158,12 @@ class Trainer:
         num_threads : int >= 1 or None, optional
             Threads that share each large layer's work (default: all available
             cores).  Results do not depend on it.  Keyword only.
+        progress : bool or callable, optional
+            True shows a `ProgressLine` on standard error; a callable is
+            called with a `RoundInfo` after every round (and its ``close()``,
+            if it has one, at the end).  Every round is also logged at DEBUG
+            level, and a summary at INFO, on the logger ``nnext.training``.
+            Keyword only.
 
         Returns
         -------
@@ -128,14 +191,13 @@ class Trainer:
         >>> result = trainer.train(network, training_data, learning_step=1,  # doctest: +SKIP
         ...                        batch_iterations=20, batch_size=50, seed=0)
         """
-        if not isinstance(network, NeuralNetwork):
-            raise TypeError(f"network must be a NeuralNetwork; got {type(network).__name__}")
+        _check_network(network)
         settings = _Settings(
             learning_step=_checks.positive_float(learning_step, "learning_step"),
             batch_iterations=_checks.positive_int(batch_iterations, "batch_iterations"),
             batch_size=_checks.positive_int(batch_size, "batch_size"),
-            min_improvement=_checks.fraction(min_improvement_per_batch,
-                                             "min_improvement_per_batch"),
+            min_improvement=_checks.nonnegative_float(min_improvement_per_batch,
+                                                      "min_improvement_per_batch"),
             patience=_checks.positive_int(max_batches_without_improvement,
                                           "max_batches_without_improvement"),
             max_rounds=_optional(_checks.positive_int, max_rounds, "max_rounds"),
@@ -143,23 +205,61 @@ class Trainer:
         )
         cost_batch_size = _optional(_checks.positive_int, cost_estimator_batch_size,
                                     "cost_estimator_batch_size")
-        _checks.fits_in_memory(
-            _core.train_workspace_size(network._sizes, settings.batch_size)
-            * network.dtype.itemsize,
-            f"batch_size={settings.batch_size} needs working memory")
+        report = _reporter(progress)
+        network._check_batch_memory(settings.batch_size)
         rng = _checks.generator(seed)
         X, Y = training_arrays(training_data, network)
         if settings.batch_size > len(X):
             warnings.warn(f"batch_size ({settings.batch_size}) is larger than the training "
                           f"data ({len(X)} samples); batches repeat samples", stacklevel=2)
         X_cost, Y_cost = _cost_estimation_samples(X, Y, cost_batch_size, rng)
+        with network._exclusive_training():
+            return _run(network, X, Y, X_cost, Y_cost, settings, rng, report)
 
-        if not network._training.acquire(blocking=False):
-            raise RuntimeError("this network is already being trained in another thread")
-        try:
-            return _SGD(network, X, Y, settings, rng).run(X_cost, Y_cost)
-        finally:
-            network._training.release()
+    def make_batch(self, samples, size, *, seed=None):
+        """Return ``size`` samples drawn at random, with replacement, from ``samples``.
+
+        Parameters
+        ----------
+        samples : sequence
+            Any sequence (a list of `TrainingDataSample`, say), not empty.
+        size : int >= 0
+        seed : None, int or numpy.random.Generator, optional
+            Keyword only.
+
+        Returns
+        -------
+        list
+        """
+        size = _checks.positive_int(size, "size", minimum=0)
+        if isinstance(samples, (str, bytes)) or not hasattr(samples, "__getitem__"):
+            raise TypeError(f"samples must be a sequence; got {type(samples).__name__}")
+        if len(samples) == 0:
+            raise ValueError("samples must hold at least one sample; got none")
+        rng = _checks.generator(seed)
+        return [samples[i] for i in rng.integers(0, len(samples), size)]
+
+    def calculate_cost(self, network, batch, *, num_threads=None):
+        """Return the cost of ``batch``: the sum over its samples of ``||a_L - y||^2``.
+
+        Parameters
+        ----------
+        network : NeuralNetwork
+        batch : list of TrainingDataSample, or tuple (X, Y)
+            An empty list costs 0, as in the original.
+        num_threads : int >= 1 or None, optional
+            Keyword only.
+
+        Returns
+        -------
+        float
+        """
+        _check_network(network)
+        threads = _checks.num_threads(num_threads)
+        if isinstance(batch, list) and not batch:
+            return 0.0
+        X, Y = training_arrays(batch, network)
+        return network._squared_error(X, Y, threads)
 
 
 @dataclass
@@ -173,8 +273,73 @@ class _Settings:
     threads: int
 
 
+def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
+    """The rounds of `Trainer.train`, on checked arrays."""
+    result = TrainingResult()
+    started = time.perf_counter()
+    result.initial_cost = result.best_cost = network._squared_error(X_cost, Y_cost,
+                                                                    settings.threads)
+    rule = StoppingRule(result.initial_cost, settings.min_improvement, settings.patience)
+    try:
+        while not rule.done:
+            if settings.max_rounds is not None and result.rounds >= settings.max_rounds:
+                result.stopped_because = "max_rounds"
+                break
+            rows = rng.integers(0, len(X), settings.batch_size, dtype=np.intp)
+            failed_step = network._sgd_steps(X, Y, rows, settings.learning_step,
+                                             settings.batch_iterations, settings.threads)
+            if failed_step is not None:
+                raise FloatingPointError(
+                    f"the weights became infinite or NaN at step {failed_step} of round "
+                    f"{result.rounds + 1}: learning_step={settings.learning_step} is too "
+                    f"large for this data, try a smaller one. The network keeps the weights "
+                    f"of the last finite step.")
+            cost = network._squared_error(X_cost, Y_cost, settings.threads)
+            result.costs.append(cost)
+            result.rounds += 1
+            rule.update(cost)
+            result.best_cost = rule.best_cost
+            info = RoundInfo(result.rounds, cost, rule.best_cost,
+                             _rounds_left(rule, result.rounds, settings.max_rounds),
+                             time.perf_counter() - started)
+            logger.debug("%s", info)
+            report(info)
+        else:
+            result.stopped_because = "no improvement"
+    except KeyboardInterrupt:
+        result.stopped_because = "interrupted"
+        warnings.warn(f"training interrupted after {result.rounds} complete rounds; "
+                      f"the network keeps the weights of the last complete step",
+                      stacklevel=3)
+    finally:
+        result.training_time = time.perf_counter() - started
+        getattr(report, "close", lambda: None)()
+    logger.info("trained %d rounds in %.1f s: best cost %.6g, stopped: %s", result.rounds,
+                result.training_time, result.best_cost, result.stopped_because)
+    return result
+
+
+def _rounds_left(rule, rounds, max_rounds):
+    return rule.rounds_left if max_rounds is None else min(rule.rounds_left, max_rounds - rounds)
+
+
+def _reporter(progress):
+    if progress is True:
+        return ProgressLine()
+    if progress is False or progress is None:
+        return lambda info: None
+    if callable(progress):
+        return progress
+    raise TypeError(f"progress must be True, False or a callable; got {progress!r}")
+
+
 def _optional(check, value, name):
     return None if value is None else check(value, name)
+
+
+def _check_network(network):
+    if not isinstance(network, NeuralNetwork):
+        raise TypeError(f"network must be a NeuralNetwork; got {type(network).__name__}")
 
 
 def training_arrays(training_data, network):
@@ -238,80 +403,3 @@ def _cost_estimation_samples(X, Y, size, rng):
         return X, Y
     rows = rng.integers(0, len(X), size)
     return X[rows], Y[rows]
-
-
-class _SGD:
-    """One training run: the rounds, the stopping rule and the bookkeeping."""
-
-    def __init__(self, network, X, Y, settings, rng):
-        self.network = network
-        self.X, self.Y = X, Y
-        self.settings = settings
-        self.rng = rng
-        self.work = np.empty(_core.train_workspace_size(network._sizes, settings.batch_size),
-                             dtype=network.dtype)
-        self.backup = np.empty_like(network._params)
-        self.result = TrainingResult()
-
-    def cost(self, X, Y, work):
-        network = self.network
-        return _core.sum_squared_error(network._sizes, network._params, X, Y, work,
-                                       self.settings.threads)
-
-    def run(self, X_cost, Y_cost):
-        settings, result = self.settings, self.result
-        cost_work = self.network._forward_work(len(X_cost), settings.threads)
-        lowest = result.initial_cost = result.best_cost = self.cost(X_cost, Y_cost, cost_work)
-        pending = settings.patience
-        started = time.perf_counter()
-        try:
-            while pending > 0:
-                if settings.max_rounds is not None and result.rounds >= settings.max_rounds:
-                    result.stopped_because = "max_rounds"
-                    return result
-                self.round()
-                cost = self.cost(X_cost, Y_cost, cost_work)
-                result.costs.append(cost)
-                result.rounds += 1
-                if cost < lowest * (1 - settings.min_improvement):
-                    pending = settings.patience
-                else:
-                    pending -= 1
-                lowest = result.best_cost = min(lowest, cost)
-                logger.info("round %d: cost %.6g, best %.6g, %.1f s", result.rounds, cost,
-                            lowest, time.perf_counter() - started)
-            result.stopped_because = "no improvement"
-        except KeyboardInterrupt:
-            if not np.isfinite(self.network._params).all():
-                self.network._params[...] = self.backup
-            result.stopped_because = "interrupted"
-            warnings.warn(f"training interrupted after {result.rounds} complete rounds; "
-                          f"the network keeps the weights of the last complete step",
-                          stacklevel=3)
-        return result
-
-    def steps(self, rows, iterations):
-        network = self.network
-        _core.sgd_steps(network._sizes, network._params, self.X, self.Y, rows,
-                        self.settings.learning_step, iterations, self.work,
-                        self.settings.threads)
-
-    def round(self):
-        """Train on one random batch; on divergence, find the last finite step."""
-        params, backup = self.network._params, self.backup
-        rows = self.rng.integers(0, len(self.X), self.settings.batch_size, dtype=np.intp)
-        backup[...] = params
-        self.steps(rows, self.settings.batch_iterations)
-        if np.isfinite(params).all():
-            return
-        params[...] = backup
-        for step in range(1, self.settings.batch_iterations + 1):
-            backup[...] = params
-            self.steps(rows, 1)
-            if not np.isfinite(params).all():
-                params[...] = backup
-                raise FloatingPointError(
-                    f"the weights became infinite or NaN at step {step} of round "
-                    f"{self.result.rounds + 1}: learning_step={self.settings.learning_step} "
-                    f"is too large for this data, try a smaller one. The network keeps the "
-                    f"weights of the last finite step.")

@@ -1,3 +1,5 @@
+import pytest
+
 import nnext
 from nnext import _core
 
@@ -5,3 +7,12 @@ from nnext import _core
 def pytest_report_header(config):
     build = "bounds-checked debug build" if _core.debug_build else "release build"
     return f"nnext {nnext.__version__} from {nnext.__file__} ({build})"
+
+
+@pytest.fixture
+def probe():
+    """Look for Ctrl-C at every opportunity in the core, calling a probe each time."""
+    def install(function):
+        _core._set_interrupt_probe(function, 1)
+    yield install
+    _core._set_interrupt_probe(None)

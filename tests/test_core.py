@@ -1,11 +1,13 @@
 """The compiled kernels against the plain NumPy reference in reference.py."""
+import signal
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
-from nnext import NeuralNetwork, _core
+from nnext import NeuralNetwork, _core, _layout
 
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-5}
 # Odd sizes hit every edge of the kernels' tiles; [300, 41, 9] with a batch of
@@ -42,6 +44,19 @@ def as_float64(network):
             [b.astype(np.float64) for b in network.biases])
 
 
+def core_cost(network, X, Y, threads=1):
+    work = np.empty(_core.forward_workspace_size(network._sizes, len(X), threads), network.dtype)
+    return _core.sum_squared_error(network._sizes, network._params, X, Y, work, threads)
+
+
+def core_gradient(network, X, Y, rows, threads=1):
+    grad = np.empty_like(network._params)
+    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
+    _core.gradient(network._sizes, network._params, X, Y, np.asarray(rows, np.intp), grad,
+                   work, threads)
+    return grad
+
+
 def core_steps(network, X, Y, rows, learning_step, iterations, threads=1):
     work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
     _core.sgd_steps(network._sizes, network._params, X, Y, np.asarray(rows, np.intp),
@@ -75,13 +90,14 @@ def test_results_do_not_depend_on_the_thread_count(dtype):
         twin = network.copy()
         core_steps(twin, X, Y, rows, 0.5, 3, threads)
         out = twin.feedforward(X, num_threads=threads)
-        cost = _core.sum_squared_error(twin._sizes, twin._params, X, Y,
-                                       twin._forward_work(len(X), threads), threads)
-        results.append((twin._params, out, cost))
-    for params, out, cost in results[1:]:
+        cost = core_cost(twin, X, Y, threads)
+        grad = core_gradient(twin, X, Y, rows, threads)
+        results.append((twin._params, out, cost, grad))
+    for params, out, cost, grad in results[1:]:
         np.testing.assert_array_equal(params, results[0][0])
         np.testing.assert_array_equal(out, results[0][1])
         assert cost == results[0][2]
+        np.testing.assert_array_equal(grad, results[0][3])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -93,10 +109,41 @@ def test_feedforward_and_cost_match_reference(shape, dtype, threads):
     expected = reference.feedforward(weights, biases, X.astype(np.float64))
     np.testing.assert_allclose(network.feedforward(X, num_threads=threads), expected,
                                rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
-    work = network._forward_work(len(X), threads)
-    cost = _core.sum_squared_error(network._sizes, network._params, X, Y, work, threads)
+    cost = core_cost(network, X, Y, threads)
     assert cost == pytest.approx(reference.cost(weights, biases, X, Y),
                                  rel=10 * TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_gradient_is_the_mean_of_the_reference_backprop(shape, dtype, threads):
+    network, X, Y = random_problem(shape, dtype, n_samples=80)
+    rows = np.random.default_rng(6).integers(0, len(X), 67)
+    weights, biases = as_float64(network)
+    grad = core_gradient(network, X, Y, rows, threads)
+    grad_w, grad_b = _layout.split(grad, shape)
+    per_sample = [reference.backprop(weights, biases, X[r].astype(np.float64),
+                                     Y[r].astype(np.float64)) for r in rows]
+    for layer in range(len(shape) - 1):
+        np.testing.assert_allclose(grad_w[layer], np.mean([g[0][layer] for g in per_sample], 0),
+                                   rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+        np.testing.assert_allclose(grad_b[layer], np.mean([g[1][layer] for g in per_sample], 0),
+                                   rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_forward_layers_gives_every_layer_of_the_reference(shape, dtype):
+    network, X, _ = random_problem(shape, dtype, n_samples=1)
+    acts = np.empty(sum(shape[1:]), dtype)
+    _core.forward_layers(network._sizes, network._params, X[0], acts)
+    weights, biases = as_float64(network)
+    a, start = X[0].astype(np.float64), 0
+    for w, b in zip(weights, biases):
+        a = reference.sigmoid(w @ a + b)
+        np.testing.assert_allclose(acts[start:start + len(a)], a, rtol=TOLERANCE[dtype],
+                                   atol=TOLERANCE[dtype])
+        start += len(a)
 
 
 def test_hand_worked_step():
@@ -112,8 +159,7 @@ def test_hand_worked_step():
 
 
 def half_squared_error(network, X, Y):
-    work = network._forward_work(len(X), 1)
-    return 0.5 * _core.sum_squared_error(network._sizes, network._params, X, Y, work) / len(X)
+    return 0.5 * core_cost(network, X, Y) / len(X)
 
 
 @pytest.mark.parametrize("shape", [[3, 4, 2], [2, 5, 3, 2]])
@@ -172,6 +218,47 @@ def test_zero_iterations_changes_nothing():
     np.testing.assert_array_equal(network._params, before)
 
 
+def ctrl_c_at(wanted_step, wanted_phase, calls):
+    def deliver(step, phase):
+        calls.append((step, phase))
+        if (step, phase) == (wanted_step, wanted_phase):
+            signal.raise_signal(signal.SIGINT)
+    return deliver
+
+
+@pytest.mark.parametrize("phase, complete_steps", [("forward", 3), ("update", 4)])
+def test_ctrl_c_leaves_the_last_complete_step(probe, phase, complete_steps):
+    # Ctrl-C at step 3 (counted from 0): after its forward pass no weight of
+    # it has moved yet, so 3 steps are complete; after its update, 4 are.
+    network, X, Y = random_problem([300, 41, 9], np.float64, n_samples=50)
+    rows = np.arange(50)
+    replay = network.copy()
+    core_steps(replay, X, Y, rows, 0.5, complete_steps, threads=2)
+    calls = []
+    probe(ctrl_c_at(3, phase, calls))
+    with pytest.raises(KeyboardInterrupt):
+        core_steps(network, X, Y, rows, 0.5, 10, threads=2)
+    np.testing.assert_array_equal(network._params, replay._params)
+    assert calls[-1] == (3, phase)
+    assert calls[:2] == [(0, "forward"), (0, "update")]
+
+
+def test_ctrl_c_during_a_gradient_leaves_the_gradient_unwritten(probe):
+    network, X, Y = random_problem([5, 4, 3], np.float64)
+    grad = np.full_like(network._params, 7.0)
+    work = np.empty(_core.train_workspace_size(network._sizes, 3))
+    probe(ctrl_c_at(0, "forward", []))
+    with pytest.raises(KeyboardInterrupt):
+        _core.gradient(network._sizes, network._params, X, Y, np.arange(3, dtype=np.intp),
+                       grad, work)
+    assert (grad == 7.0).all()
+
+
+def test_probe_check_interval_must_be_positive():
+    with pytest.raises(ValueError, match="check_every must be at least 1; got 0"):
+        _core._set_interrupt_probe(None, 0)
+
+
 class TestDriverChecks:
     """The drivers refuse buffers that do not fit the layout, whatever the caller."""
 
@@ -207,8 +294,18 @@ class TestDriverChecks:
             self.steps(X=self.X.astype(np.float32))
 
     def test_non_contiguous_buffers_are_refused(self):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="ndarray is not C-contiguous"):
             self.steps(X=np.asfortranarray(self.X))
+
+    def test_gradient_refuses_a_grad_of_the_wrong_length(self):
+        with pytest.raises(ValueError, match="grad must hold 23 values; got 22"):
+            _core.gradient(self.network._sizes, self.network._params, self.X, self.Y,
+                           np.zeros(1, np.intp), np.empty(22), self.work)
+
+    def test_forward_layers_refuses_short_buffers(self):
+        with pytest.raises(ValueError, match="acts must hold at least 5 values; got 4"):
+            _core.forward_layers(self.network._sizes, self.network._params, self.X[0],
+                                 np.empty(4))
 
 
 layer_sizes = st.integers(min_value=1, max_value=64)

@@ -1,10 +1,15 @@
+import copy
+import multiprocessing
+import pickle
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
 
 import reference
-from nnext import NeuralNetwork
+from nnext import NeuralNetwork, Trainer, TrainingResult
+from nnext.layers import NeuralInputLayer, NeuralLayer
 from nnext.network import NeuralNetwork as FromModule
 
 
@@ -134,7 +139,8 @@ def test_bad_keywords_are_refused(kwargs, error, message):
 
 
 @pytest.mark.parametrize("values, error, message", [
-    (np.zeros(4), ValueError, "3 values per sample; got 4"),
+    (np.zeros(4), ValueError, r"input_values must have 3 values \(the network's input layer\); got 4"),
+    (np.array([0.1, np.nan, 0.3]), ValueError, "input_values must be finite; got NaN"),
     (np.zeros((2, 4)), ValueError, "3 values per sample; got 4"),
     (np.zeros((2, 3, 1)), ValueError, "1-D or 2-D"),
     (np.float64(1.0), ValueError, "1-D or 2-D"),
@@ -158,3 +164,248 @@ def test_feedforward_names_the_first_non_finite_sample_in_any_block(bad_rows):
         X[row, 1] = value
     with pytest.raises(ValueError, match=f"sample {min(bad_rows)} holds NaN or infinity"):
         NeuralNetwork([3, 2]).feedforward(X, num_threads=2)
+
+
+# --- pickling and copying ------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("duplicate", [lambda n: pickle.loads(pickle.dumps(n)), copy.deepcopy,
+                                       copy.copy], ids=["pickle", "deepcopy", "copy"])
+def test_networks_pickle_and_copy_with_live_views(dtype, duplicate):
+    network = NeuralNetwork([3, 4, 2], seed=0, dtype=dtype)
+    twin = duplicate(network)
+    assert (twin.shape, twin.dtype) == (network.shape, network.dtype)
+    np.testing.assert_array_equal(twin._params, network._params)
+    X = np.random.default_rng(0).random((5, 3))
+    np.testing.assert_array_equal(twin.feedforward(X), network.feedforward(X))
+    # The twin's views are views of its own parameters, not of the original's.
+    twin.weights[1][...] = 0
+    twin.layers[2].biases[...] = 0
+    twin.layers[1].biases[...] = 1
+    assert not twin._params[16:].any() and (twin._params[12:16] == 1).all()
+    assert twin.layers[2].weights is not network.layers[2].weights
+    assert network.weights[1].any()
+    np.testing.assert_allclose(twin.feedforward(X), reference.sigmoid(np.zeros((5, 2))))
+
+
+def test_pickled_networks_train_like_the_original():
+    X = np.random.default_rng(1).random((50, 3))
+    Y = X[:, :2] ** 2
+    network = NeuralNetwork([3, 4, 2], seed=2)
+    twin = pickle.loads(pickle.dumps(network))
+    for n in (network, twin):
+        Trainer().train(n, (X, Y), 0.5, 5, 10, seed=0, max_rounds=3)
+    np.testing.assert_array_equal(twin._params, network._params)
+
+
+@pytest.mark.parametrize("state, message", [
+    ({"shape": [2, 1]}, "must hold 'shape' and 'params'"),
+    ({"shape": [2, 1], "params": np.zeros(4)}, r"shape \[2, 1\] must hold 3 parameters; got 4"),
+    ({"shape": [2, 0], "params": np.zeros(0)}, r"shape\[1\] must be a positive integer"),
+    ({"shape": [2, 1], "params": np.zeros((3, 1))}, "must be a 1-D array"),
+    ({"shape": [2, 1], "params": [0.0, 0.0, 0.0]}, "must be a 1-D array"),
+])
+def test_tampered_pickles_are_refused(state, message):
+    network = NeuralNetwork.__new__(NeuralNetwork)
+    with pytest.raises(ValueError, match=message):
+        network.__setstate__(state)
+    with pytest.raises(TypeError, match="dtype must be float64 or float32"):
+        network.__setstate__({"shape": [2, 1], "params": np.zeros(3, np.int64)})
+
+
+def test_training_results_pickle_and_copy():
+    X = np.random.default_rng(1).random((30, 2))
+    result = Trainer().train(NeuralNetwork([2, 1], seed=0), (X, X[:, :1]), 0.5, 5, 10,
+                             seed=0, max_rounds=3)
+    for twin in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert isinstance(twin, TrainingResult) and twin == result
+        assert twin.costs == result.costs and twin.costs is not result.costs
+
+
+def predict_and_train(network, X, Y):
+    """Run in a child process: what the network predicts, then trains to."""
+    before = network.feedforward(X)
+    Trainer().train(network, (X, Y), 0.5, 5, 10, seed=0, max_rounds=3)
+    return before, network
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_networks_cross_to_a_spawned_process(dtype):
+    X = np.random.default_rng(3).random((40, 3))
+    Y = X[:, :2]
+    network = NeuralNetwork([3, 5, 2], seed=4, dtype=dtype)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        before, trained = pool.submit(predict_and_train, network, X, Y).result(timeout=120)
+    np.testing.assert_array_equal(before, network.feedforward(X))
+    predict_and_train(network, X, Y)
+    assert trained.dtype == dtype
+    np.testing.assert_array_equal(trained._params, network._params)
+
+
+# --- the original's object model -------------------------------------------------
+
+def test_layers_are_the_originals_objects_over_live_views():
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    assert network.layers_count() == len(network.layers) == 3
+    assert isinstance(network.layers[0], NeuralInputLayer)
+    assert all(isinstance(layer, NeuralLayer) for layer in network.layers[1:])
+    assert [layer.neuron_count for layer in network.layers] == [3, 4, 2]
+    assert network.layers[1].weights is network.weights[0]
+    assert network.layers[-1].biases is network.biases[1]
+    network.layers[2].weights[0, 0] = 42.0
+    assert network.weights[1][0, 0] == 42.0
+    # Assigning a layer's weights, as the original's load_from_file did, copies.
+    new = np.arange(12.0).reshape(4, 3)
+    network.layers[1].weights = new
+    np.testing.assert_array_equal(network.weights[0], new)
+    new[0, 0] = -1
+    assert network.weights[0][0, 0] == 0
+    network.layers[1].biases = [1, 2, 3, 4]
+    np.testing.assert_array_equal(network.biases[0], [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("values, error, message", [
+    (np.zeros((3, 4)), ValueError, r"layers\[1\].weights must have shape \(4, 3\); got \(3, 4\)"),
+    (np.full((4, 3), np.nan), ValueError, r"layers\[1\].weights must be finite"),
+    (np.full((4, 3), "a"), TypeError, "must hold real numbers"),
+])
+def test_layer_assignment_checks_its_values(values, error, message):
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    before = network._params.copy()
+    with pytest.raises(error, match=message):
+        network.layers[1].weights = values
+    np.testing.assert_array_equal(network._params, before)
+
+
+def test_layer_outputs_follow_the_last_single_sample():
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    assert not network.layers[0].output.any() and network.layers[2].output.shape == (2,)
+    x = np.array([0.1, 0.7, -0.3])
+    out = network.feedforward(x)
+    hidden = reference.sigmoid(network.weights[0] @ x + network.biases[0])
+    np.testing.assert_array_equal(network.layers[0].output, x)
+    np.testing.assert_allclose(network.layers[1].output, hidden, rtol=1e-14)
+    np.testing.assert_array_equal(network.layers[2].output, out)
+    network.backprop([0.0, 0.0, 1.0], [1.0, 0.0])
+    np.testing.assert_array_equal(network.layers[0].output, [0.0, 0.0, 1.0])
+
+
+def numeric_gradient(network, x, y, eps=1e-6):
+    """Central differences of 1/2 ||a - y||^2 for every parameter."""
+    grad = np.empty_like(network._params)
+    for i in range(len(grad)):
+        costs = []
+        for sign in (+1, -1):
+            shifted = network.copy()
+            shifted._params[i] += sign * eps
+            costs.append(0.5 * np.sum((shifted.feedforward(x) - y) ** 2))
+        grad[i] = (costs[0] - costs[1]) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("shape", [[3, 4, 2], [2, 5, 3, 2], [4, 1]])
+def test_backprop_gives_per_layer_gradients_last_layer_first(shape):
+    network = NeuralNetwork(shape, seed=1)
+    rng = np.random.default_rng(2)
+    x, y = rng.random(shape[0]), rng.random(shape[-1])
+    gradients = network.backprop(x, y)
+    assert len(gradients) == len(shape) - 1
+    for (nabla_w, nabla_b), w, b in zip(gradients, reversed(network.weights),
+                                        reversed(network.biases)):
+        assert nabla_w.shape == w.shape and nabla_b.shape == b.shape
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in reversed(gradients)])
+    np.testing.assert_allclose(flat, numeric_gradient(network, x, y), rtol=1e-6, atol=1e-10)
+    expected_w, expected_b = reference.backprop(list(network.weights), list(network.biases), x, y)
+    for (nabla_w, nabla_b), w, b in zip(gradients, reversed(expected_w), reversed(expected_b)):
+        np.testing.assert_allclose(nabla_w, w, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(nabla_b, b, rtol=1e-12, atol=1e-15)
+
+
+def original_round(network, batch, learning_step, batch_iterations):
+    """A round of the original program's Trainer.train, written against its object model."""
+    for _ in range(batch_iterations):
+        gradients = []
+        for sample_x, sample_y in batch:
+            g = network.backprop(sample_x, sample_y)
+            if gradients == []:
+                gradients = g
+            else:
+                for g_i in range(len(g)):
+                    gradients[g_i][0] += g[g_i][0]
+                    gradients[g_i][1] += g[g_i][1]
+        layer_n = network.layers_count() - 1
+        for g in gradients:
+            network.dec_weights(layer_n, learning_step * (g[0] / float(len(batch))))
+            network.dec_biases(layer_n, learning_step * (g[1] / float(len(batch))))
+            layer_n -= 1
+
+
+def test_the_originals_training_loop_runs_on_the_object_model():
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((12, 3)), rng.random((12, 2))
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    twin = network.copy()
+    original_round(network, list(zip(X, Y)), 0.5, 5)
+    twin._sgd_steps(X, Y, np.arange(12), 0.5, 5, 1)
+    np.testing.assert_allclose(network._params, twin._params, rtol=1e-12, atol=1e-15)
+
+
+def test_dec_weights_and_biases_count_layers_as_the_original():
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    before = [w.copy() for w in network.weights], [b.copy() for b in network.biases]
+    network.dec_weights(1, 0.25)
+    network.dec_weights(-1, np.ones((2, 4)))
+    network.dec_biases(2, [1.0, 2.0])
+    np.testing.assert_array_equal(network.weights[0], before[0][0] - 0.25)
+    np.testing.assert_array_equal(network.weights[1], before[0][1] - 1)
+    np.testing.assert_array_equal(network.biases[1], before[1][1] - [1.0, 2.0])
+    np.testing.assert_array_equal(network.biases[0], before[1][0])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda n: n.dec_weights(0, 1.0), ValueError, "layer_n must be .*; got 0, the input layer, which has no"),
+    (lambda n: n.dec_weights(3, 1.0), ValueError, "layer_n must be an integer from 1 to 2"),
+    (lambda n: n.dec_biases(-4, 1.0), ValueError, "layer_n must be an integer from 1 to 2"),
+    (lambda n: n.dec_weights(1.0, 1.0), ValueError, "layer_n must be an integer"),
+    (lambda n: n.dec_weights(1, np.ones((3, 4))), ValueError,
+     r"weights_decrement must be a number or an array of shape \(4, 3\); got shape \(3, 4\)"),
+    (lambda n: n.dec_biases(1, [np.nan] * 4), ValueError, "biases_decrement must be finite"),
+    (lambda n: n.dec_biases(1, np.ones((1, 1, 4))), ValueError, "biases_decrement must be"),
+    (lambda n: n.dec_biases(1, "a"), TypeError, "biases_decrement must hold real numbers"),
+    (lambda n: n.backprop([1, 2], [0, 0]), ValueError,
+     r"input_values must have 3 values \(the network's input layer\); got 2"),
+    (lambda n: n.backprop([1, 2, 3], [0]), ValueError,
+     r"expected_result must have 2 values \(the network's output layer\); got 1"),
+    (lambda n: n.backprop([1, 2, np.inf], [0, 0]), ValueError, "input_values must be finite"),
+])
+def test_object_model_refuses_bad_input(call, error, message):
+    network = NeuralNetwork([3, 4, 2], seed=0)
+    before = network._params.copy()
+    with pytest.raises(error, match=message):
+        call(network)
+    np.testing.assert_array_equal(network._params, before)
+
+
+def test_str_is_the_originals_text_form():
+    network = NeuralNetwork([2, 1])
+    network.weights[0][...] = [[0.5, -0.25]]
+    network.biases[0][...] = [0.125]
+    network.feedforward([0.0, 0.0])
+    assert str(network) == """<NeuralNetwork>
+  <NeuralInputLayer>
+    <Output>
+      [0. 0.]
+    </Output>
+  </NeuralInputLayer>
+  <NeuralLayer>
+    <Weights>
+      [[ 0.5  -0.25]]
+    </Weights>
+    <Biases>
+      [0.125]
+    </Biases>
+    <Output>
+      [%s]
+    </Output>
+  </NeuralLayer>
+</NeuralNetwork>""" % np.array2string(reference.sigmoid(np.array([0.125])))[1:-1]

@@ -1,0 +1,32 @@
+"""The flat parameter layout, described once.
+
+A network of layer sizes n_0, ..., n_L keeps all its parameters in one flat
+buffer: for each layer l = 1..L, its weights (n_l rows of n_{l-1} values,
+row-major), then its n_l biases.  The compiled core walks the same layout
+with pointers; everything in Python asks this module.
+"""
+
+
+def parameter_count(shape):
+    """Weights and biases of a network of this shape."""
+    return sum(n_out * (n_in + 1) for n_in, n_out in zip(shape, shape[1:]))
+
+
+def split(params, shape):
+    """Views of ``params`` as per-layer weights and biases.
+
+    Returns
+    -------
+    weights : tuple of numpy.ndarray
+        ``weights[i]`` has shape ``(shape[i + 1], shape[i])``.
+    biases : tuple of numpy.ndarray
+        ``biases[i]`` has shape ``(shape[i + 1],)``.
+    """
+    weights, biases = [], []
+    start = 0
+    for n_in, n_out in zip(shape, shape[1:]):
+        weights.append(params[start:start + n_out * n_in].reshape(n_out, n_in))
+        start += n_out * n_in
+        biases.append(params[start:start + n_out])
+        start += n_out
+    return tuple(weights), tuple(biases)

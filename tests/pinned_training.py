@@ -1,0 +1,48 @@
+"""The weights that tests/data/pinned_training.npz pins, and how they were made.
+
+A [6, 5, 4, 3] sigmoid network trained by `Trainer.train` with the original's
+algorithm on fixed data, in float64 and float32, with each kernel variant the
+recording machine had.  Recorded from nnext 0.1 (``python tests/pinned_training.py``);
+re-record only for a change that is meant to change the original's results.
+"""
+import os
+
+import numpy as np
+
+import nnext
+from nnext import _core
+
+PINNED = os.path.join(os.path.dirname(__file__), "data", "pinned_training.npz")
+PROBLEM = dict(shape=[6, 5, 4, 3], n_samples=200, seed=11, rounds=25)
+
+
+def problem():
+    rng = np.random.default_rng(PROBLEM["seed"])
+    X = rng.random((PROBLEM["n_samples"], PROBLEM["shape"][0]))
+    Y = (rng.random((PROBLEM["n_samples"], PROBLEM["shape"][-1])) > 0.5).astype(float)
+    return X, Y
+
+
+def trained(dtype):
+    X, Y = problem()
+    network = nnext.NeuralNetwork(PROBLEM["shape"], seed=PROBLEM["seed"], dtype=dtype)
+    nnext.Trainer().train(network, (X, Y), 2.0, 10, 16, 0.0001, 5, 50,
+                          seed=PROBLEM["seed"], max_rounds=PROBLEM["rounds"])
+    return np.concatenate([a.ravel() for pair in zip(network.weights, network.biases)
+                           for a in pair])
+
+
+def main():
+    arrays = {}
+    for variant, wanted in (("baseline", False), ("avx2", True)):
+        if _core.use_avx2(wanted) != wanted:
+            continue
+        for dtype in ("float64", "float32"):
+            arrays[f"{variant}_{dtype}"] = trained(dtype)
+    _core.use_avx2(True)
+    np.savez(PINNED, **arrays)
+    print(sorted(arrays))
+
+
+if __name__ == "__main__":
+    main()
