@@ -8,9 +8,14 @@ NNEXT_DEBUG_CYTHON=1
 NNEXT_OPENMP=0
     Build without OpenMP (the core then runs on one thread).  By default
     OpenMP is used when the compiler accepts -fopenmp.
+NNEXT_SANITIZE=1
+    Compile and link with AddressSanitizer and UndefinedBehaviorSanitizer (any
+    error aborts).  Load the sanitizer runtime first to use it:
+    ``LD_PRELOAD=$(gcc -print-file-name=libasan.so) PYTHONMALLOC=malloc``.
+
+The kernels use GCC/Clang vector extensions: MSVC cannot build them.
 """
 import os
-import sys
 import tempfile
 
 from Cython.Build import cythonize
@@ -24,6 +29,7 @@ def switch(name, default):
 
 DEBUG = switch("NNEXT_DEBUG_CYTHON", "0")
 OPENMP = switch("NNEXT_OPENMP", "1")
+SANITIZE = switch("NNEXT_SANITIZE", "0")
 
 directives = {
     "language_level": 3,
@@ -33,14 +39,18 @@ directives = {
     "cdivision": True,
 }
 
-if sys.platform == "win32":
-    compile_args = ["/O2"]
-elif DEBUG:
-    compile_args = ["-O1", "-g"]
-else:
-    # No -ffast-math (it would delete the NaN/inf checks the core relies on) and
-    # no -march=native: _kernels.h adds an AVX2 variant chosen at run time.
-    compile_args = ["-O3", "-Wno-psabi"]
+# No -ffast-math (it would delete the NaN/inf checks the core relies on) and no
+# -march=native (_kernels.h adds an AVX2 variant chosen at run time).  The
+# kernels fuse their multiply-adds explicitly; -ffp-contract=off stops the
+# compiler fusing others, which it would do differently at each -O level.
+compile_args = ["-O1", "-g"] if DEBUG or SANITIZE else ["-O3"]
+compile_args += ["-ffp-contract=off", "-Wno-psabi"]
+link_args = []
+if SANITIZE:
+    sanitizers = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                  "-fno-omit-frame-pointer"]
+    compile_args += sanitizers
+    link_args += sanitizers
 
 
 def openmp_works(compiler):
@@ -62,12 +72,17 @@ def openmp_works(compiler):
 
 class BuildWithOptionalOpenMP(build_ext):
     def build_extensions(self):
-        if OPENMP and sys.platform != "win32" and openmp_works(self.compiler):
+        if self.compiler.compiler_type == "msvc":
+            raise SystemExit("nnext's kernels need GCC or Clang (they use vector "
+                             "extensions); MSVC cannot build them")
+        if OPENMP and openmp_works(self.compiler):
             for extension in self.extensions:
                 extension.extra_compile_args.append("-fopenmp")
                 extension.extra_link_args.append("-fopenmp")
         else:
             print("nnext: building without OpenMP; the core will use one thread")
+        # Always compile: an object left by a build with other switches must not be reused.
+        self.force = True
         super().build_extensions()
 
 
@@ -78,6 +93,7 @@ core = Extension(
     include_dirs=["nnext"],
     define_macros=[("NNEXT_DEBUG", int(DEBUG))],
     extra_compile_args=compile_args,
+    extra_link_args=link_args,
 )
 
 # Each variant gets its own generated C file, so switching never reuses the other's.

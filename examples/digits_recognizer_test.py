@@ -11,6 +11,11 @@ from nnext.network import load_from_file
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
 
+def predictions(network, images):
+    """The digit each image is recognised as: the most active output neuron."""
+    return network.feedforward(images.reshape(len(images), -1) / 255.0).argmax(axis=1)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
@@ -21,8 +26,7 @@ def main(argv=None):
     with open(args.network) as f:
         network = load_from_file(f)
     images, labels = nnext.load_mnist(args.data, "test")
-    outputs = network.feedforward(images.reshape(len(images), -1) / 255.0)
-    predicted = outputs.argmax(axis=1)
+    predicted = predictions(network, images)
     if args.cases:
         for case, (actual, expected) in enumerate(zip(predicted, labels)):
             print("Case %d: %d %d %d" % (case, actual, expected, actual == expected))

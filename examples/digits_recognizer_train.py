@@ -4,7 +4,6 @@ with the original program's settings, and save it in the text format."""
 import argparse
 import logging
 import os
-import time
 
 import numpy as np
 
@@ -22,19 +21,9 @@ def digit_arrays(images, labels):
     return X, Y
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
-    parser.add_argument("--output", default="digits_recognizer_setup.txt")
-    parser.add_argument("--seed", type=int, default=6, help="seed of weights and batches")
-    parser.add_argument("--max-rounds", type=int, default=None,
-                        help="stop after this many rounds at the latest (for a quick run)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    X, Y = digit_arrays(*nnext.load_mnist(args.data, "train"))
-    network = NeuralNetwork([784, 20, 10], seed=args.seed)
-    started = time.perf_counter()
+def train_recogniser(X, Y, seed, max_rounds=None, progress=False):
+    """Train a new [784, 20, 10] network on (X, Y) with the original's settings."""
+    network = NeuralNetwork([784, 20, 10], seed=seed)
     result = Trainer().train(
         network=network,
         training_data=(X, Y),
@@ -44,10 +33,28 @@ def main(argv=None):
         min_improvement_per_batch=0.000001,
         max_batches_without_improvement=100,
         cost_estimator_batch_size=5000,
-        seed=args.seed,
-        max_rounds=args.max_rounds,
+        seed=seed,
+        max_rounds=max_rounds,
+        progress=progress,
     )
-    print(f"Trained in {time.perf_counter() - started:.1f} s: {result.rounds} rounds, "
+    return network, result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser.add_argument("--output", default="digits_recognizer_setup.txt")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and batches")
+    parser.add_argument("--max-rounds", type=int, default=None,
+                        help="stop after this many rounds at the latest (for a quick run)")
+    parser.add_argument("--verbose", action="store_true", help="log every round")
+    args = parser.parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(message)s")
+
+    X, Y = digit_arrays(*nnext.load_mnist(args.data, "train"))
+    network, result = train_recogniser(X, Y, args.seed, args.max_rounds, progress=True)
+    print(f"Trained in {result.training_time:.1f} s: {result.rounds} rounds, "
           f"best cost {result.best_cost:.1f}, stopped: {result.stopped_because}")
     nnext.save(network, args.output)
     print(f"Network saved to {args.output}")

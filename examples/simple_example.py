@@ -34,7 +34,7 @@ def main(argv=None):
     # rounds without improvement; batches of 50 and more patience classify
     # better (about 98% of new points instead of about 86%).
     Trainer().train(network, training_data, 0.5, 100, 50,
-                    max_batches_without_improvement=10, seed=rng)
+                    max_batches_without_improvement=10, seed=rng, progress=True)
     print("Training ready")
 
     print("Testing:")

@@ -30,6 +30,7 @@
 typedef ptrdiff_t nn_intp;
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
 #define NN_HAVE_AVX2_VARIANT 1
 #define NN_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #else
@@ -45,9 +46,10 @@ typedef ptrdiff_t nn_intp;
 #define NN_OPENMP 0
 #endif
 
-/* Tile sizes: rows x columns of C held in registers (12 vector accumulators). */
-#define NN_NT_MR 3
-#define NN_NT_NR 4
+/* Tile sizes: rows x columns of C held in registers (12 vector accumulators;
+ * with the NR vectors of B and one of A, the 16 registers of AVX2). */
+#define NN_NT_MR 4
+#define NN_NT_NR 3
 /* Rows of B (neurons) that the forward kernel keeps in L2: 200 kB at k = 784. */
 #define NN_NT_NB (256 / (nn_intp)sizeof(NN_REAL))
 #define NN_NN_MR 4
@@ -57,14 +59,18 @@ typedef ptrdiff_t nn_intp;
 #define NN_REAL double
 #define NN_VLEN 4
 #define NN_TARGET
+#define NN_FMA 0
 #define NN_NAME(x) x##_d_base
 #include "_kernels_impl.h"
 #undef NN_TARGET
+#undef NN_FMA
 #undef NN_NAME
 #define NN_TARGET NN_TARGET_AVX2
+#define NN_FMA NN_HAVE_AVX2_VARIANT
 #define NN_NAME(x) x##_d_avx2
 #include "_kernels_impl.h"
 #undef NN_TARGET
+#undef NN_FMA
 #undef NN_NAME
 #undef NN_REAL
 #undef NN_VLEN
@@ -72,14 +78,18 @@ typedef ptrdiff_t nn_intp;
 #define NN_REAL float
 #define NN_VLEN 8
 #define NN_TARGET
+#define NN_FMA 0
 #define NN_NAME(x) x##_s_base
 #include "_kernels_impl.h"
 #undef NN_TARGET
+#undef NN_FMA
 #undef NN_NAME
 #define NN_TARGET NN_TARGET_AVX2
+#define NN_FMA NN_HAVE_AVX2_VARIANT
 #define NN_NAME(x) x##_s_avx2
 #include "_kernels_impl.h"
 #undef NN_TARGET
+#undef NN_FMA
 #undef NN_NAME
 #undef NN_REAL
 #undef NN_VLEN

@@ -1,11 +1,51 @@
 /*
  * The kernels for one floating-point type and instruction set; included by
  * _kernels.h once per pair with NN_REAL (the type), NN_VLEN (its lanes in 32
- * bytes), NN_TARGET (a target attribute or nothing) and NN_NAME(x) (which
- * suffixes a name) defined.
+ * bytes), NN_TARGET (a target attribute or nothing), NN_FMA (1 where the
+ * target has fused multiply-adds) and NN_NAME(x) (which suffixes a name)
+ * defined.
+ *
+ * Every multiply-add is written as madd / smadd: fused where NN_FMA is 1,
+ * a multiplication then an addition elsewhere.  The build turns the
+ * compiler's own contraction off (-ffp-contract=off), so each variant
+ * computes the same bits at every optimisation level.
  */
 
 typedef NN_REAL NN_NAME(vec) __attribute__((vector_size(32)));
+
+/* Every lane x.  (Not 0 + x: that addition is not the identity for x = -0,
+ * so the compiler would have to perform it.) */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(splat)(NN_REAL x)
+{
+#if NN_VLEN == 4
+    return (NN_NAME(vec)){x, x, x, x};
+#else
+    return (NN_NAME(vec)){x, x, x, x, x, x, x, x};
+#endif
+}
+
+/* a * b + c for vectors and for scalars. */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(madd)(NN_NAME(vec) a, NN_NAME(vec) b, NN_NAME(vec) c)
+{
+#if NN_FMA && NN_VLEN == 4
+    return (NN_NAME(vec))_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#elif NN_FMA
+    return (NN_NAME(vec))_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#else
+    return a * b + c;
+#endif
+}
+
+NN_INLINE NN_TARGET NN_REAL NN_NAME(smadd)(NN_REAL a, NN_REAL b, NN_REAL c)
+{
+#if NN_FMA && NN_VLEN == 4
+    return __builtin_fma(a, b, c);
+#elif NN_FMA
+    return __builtin_fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
 
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(load)(const NN_REAL *p)
 {
@@ -38,6 +78,7 @@ NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
     for (int r = 0; r < mr; r++)
         for (int q = 0; q < nr; q++)
             acc[r][q] = (NN_NAME(vec)){0};
+    /* nr vectors of B and one of A beside the accumulators: 16 registers. */
     for (p = 0; p < vector_end; p += NN_VLEN) {
         NN_NAME(vec) bv[NN_NT_NR];
         for (int q = 0; q < nr; q++)
@@ -45,14 +86,14 @@ NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
         for (int r = 0; r < mr; r++) {
             NN_NAME(vec) av = NN_NAME(load)(a + r * lda + p);
             for (int q = 0; q < nr; q++)
-                acc[r][q] += av * bv[q];
+                acc[r][q] = NN_NAME(madd)(av, bv[q], acc[r][q]);
         }
     }
     for (int r = 0; r < mr; r++)
         for (int q = 0; q < nr; q++) {
             NN_REAL s = NN_NAME(hsum)(acc[r][q]);
             for (p = vector_end; p < k; p++)
-                s += a[r * lda + p] * b[q * ldb + p];
+                s = NN_NAME(smadd)(a[r * lda + p], b[q * ldb + p], s);
             c[r * ldc + q] = bias[q] + s;
         }
 }
@@ -103,16 +144,17 @@ NN_INLINE NN_TARGET void NN_NAME(nn_tile)(
         for (int v = 0; v < nv; v++)
             bv[v] = NN_NAME(load)(b + p * ldb + v * NN_VLEN);
         for (int r = 0; r < mr; r++) {
-            NN_REAL ar = a[r * rsa + p * csa];
+            NN_NAME(vec) ar = NN_NAME(splat)(a[r * rsa + p * csa]);
             for (int v = 0; v < nv; v++)
-                acc[r][v] += ar * bv[v];
+                acc[r][v] = NN_NAME(madd)(ar, bv[v], acc[r][v]);
         }
     }
+    NN_NAME(vec) alpha_v = NN_NAME(splat)(alpha);
     for (int r = 0; r < mr; r++)
         for (int v = 0; v < nv; v++) {
             NN_REAL *cp = c + r * ldc + v * NN_VLEN;
-            NN_NAME(store)(cp, accumulate ? NN_NAME(load)(cp) + alpha * acc[r][v]
-                                          : alpha * acc[r][v]);
+            NN_NAME(store)(cp, accumulate ? NN_NAME(madd)(alpha_v, acc[r][v], NN_NAME(load)(cp))
+                                          : alpha_v * acc[r][v]);
         }
 }
 
@@ -123,8 +165,8 @@ NN_INLINE NN_TARGET void NN_NAME(nn_element)(
 {
     NN_REAL s = 0;
     for (nn_intp p = 0; p < k; p++)
-        s += a[p * csa] * b[p * ldb];
-    *c = accumulate ? *c + alpha * s : alpha * s;
+        s = NN_NAME(smadd)(a[p * csa], b[p * ldb], s);
+    *c = accumulate ? NN_NAME(smadd)(alpha, s, *c) : alpha * s;
 }
 
 /* Columns j..j+nv*NN_VLEN of C, every row, tile by tile. */
@@ -198,12 +240,13 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
     NN_NAME(vec) clamped = (NN_NAME(vec))(((NN_NAME(ivec))a & ~too_small) |
                                            ((NN_NAME(ivec))((NN_NAME(vec)){0} + NN_EXP_MIN) & too_small));
     /* Adding NN_ROUNDER rounds to an integer n, left in the low mantissa bits. */
-    NN_NAME(vec) t = clamped * log2e + NN_ROUNDER;
+    NN_NAME(vec) one = NN_NAME(splat)(1);
+    NN_NAME(vec) t = NN_NAME(madd)(clamped, NN_NAME(splat)(log2e), NN_NAME(splat)(NN_ROUNDER));
     NN_NAME(vec) n = t - NN_ROUNDER;
-    NN_NAME(vec) r = (clamped - n * NN_LN2_HI) - n * NN_LN2_LO;
-    NN_NAME(vec) p = (NN_NAME(vec)){0} + 1;
+    NN_NAME(vec) r = NN_NAME(madd)(-n, NN_NAME(splat)(NN_LN2_LO), clamped - n * NN_LN2_HI);
+    NN_NAME(vec) p = one;
     for (int degree = NN_EXP_DEGREE; degree >= 1; degree--)
-        p = p * (r / (NN_REAL)degree) + 1;
+        p = NN_NAME(madd)(p, r / (NN_REAL)degree, one);
     /* Unsigned, so that the arithmetic on a NaN lane's bits wraps instead of overflowing. */
     NN_NAME(uvec) bits = ((NN_NAME(uvec))t - (NN_NAME(uvec))((NN_NAME(vec)){0} + NN_ROUNDER)
                           + NN_EXPONENT_BIAS) << NN_EXPONENT_SHIFT;

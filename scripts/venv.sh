@@ -1,9 +1,15 @@
 # Sourced by the other scripts: make (or reuse) a virtual environment and
-# build and install nnext into it from this checkout.
-# NNEXT_DEBUG_CYTHON=1 builds the bounds-checked variant, in its own environment.
+# build and install nnext into it from this checkout, with the test extras.
+# Each build variant gets its own environment:
+#   NNEXT_DEBUG_CYTHON=1   Cython's bounds checks on       (.venv-debug)
+#   NNEXT_SANITIZE=1       AddressSanitizer + UBSan        (.venv-sanitize)
+#   NNEXT_OPENMP=0         no OpenMP: a single-threaded core (.venv-serial)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ "${NNEXT_DEBUG_CYTHON:-0}" != "0" ]; then venv=.venv-debug; else venv=.venv; fi
+venv=.venv
+[ "${NNEXT_DEBUG_CYTHON:-0}" != "0" ] && venv=.venv-debug
+[ "${NNEXT_SANITIZE:-0}" != "0" ] && venv=.venv-sanitize
+[ "${NNEXT_OPENMP:-1}" = "0" ] && venv=.venv-serial
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi

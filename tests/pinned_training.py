@@ -2,8 +2,10 @@
 
 A [6, 5, 4, 3] sigmoid network trained by `Trainer.train` with the original's
 algorithm on fixed data, in float64 and float32, with each kernel variant the
-recording machine had.  Recorded from nnext 0.1 (``python tests/pinned_training.py``);
-re-record only for a change that is meant to change the original's results.
+recording machine had (``python tests/pinned_training.py``).  The baseline
+weights are nnext 0.1's; the AVX2 ones were recorded again when its kernels
+made their fused multiply-adds explicit (the same bits in every build since).
+Re-record only for a change that is meant to change these results.
 """
 import os
 

@@ -1,4 +1,5 @@
-"""The build under test is the one asked for."""
+"""The build under test is the one asked for (.ci/run runs the suite against
+several builds, chosen by the environment switches of setup.py)."""
 import os
 
 import pytest
@@ -6,11 +7,25 @@ import pytest
 from nnext import _core
 
 
+def requested(name, default):
+    return os.environ.get(name, default) not in ("", "0")
+
+
 def test_debug_build_matches_the_request():
-    # .ci/run runs the suite a second time with NNEXT_DEBUG_CYTHON=1: that run
-    # must exercise the bounds-checked build, and the first one must not.
-    requested = os.environ.get("NNEXT_DEBUG_CYTHON", "0") not in ("", "0")
-    assert _core.debug_build == requested
+    assert _core.debug_build == requested("NNEXT_DEBUG_CYTHON", "0")
+
+
+def test_openmp_matches_the_request():
+    # The compilers this project builds with accept -fopenmp, so OpenMP is
+    # missing exactly when NNEXT_OPENMP=0 asked for a serial core.
+    assert _core.openmp == requested("NNEXT_OPENMP", "1")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads Linux's memory map")
+def test_sanitizers_are_loaded_exactly_when_asked_for():
+    with open("/proc/self/maps") as f:
+        maps = f.read()
+    assert ("libasan" in maps and "libubsan" in maps) == requested("NNEXT_SANITIZE", "0")
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="reads Linux's CPU flags")

@@ -146,6 +146,25 @@ def test_forward_layers_gives_every_layer_of_the_reference(shape, dtype):
         start += len(a)
 
 
+def test_kernel_variants_agree_to_rounding():
+    """The AVX2 kernels fuse multiply-adds, so their last bits differ from the
+    baseline's; after many steps the two stay within rounding of each other."""
+    results = {}
+    for dtype in (np.float64, np.float32):
+        for variant in (False, True):
+            if _core.use_avx2(variant) != variant:
+                pytest.skip("this CPU has no AVX2 + FMA")
+            network, X, Y = random_problem([300, 41, 30, 9], dtype, n_samples=200)
+            core_steps(network, X, Y, np.arange(151), 0.5, 20, threads=2)
+            results[dtype, variant] = network._params
+        _core.use_avx2(True)
+    np.testing.assert_allclose(results[np.float64, True], results[np.float64, False],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(results[np.float32, True], results[np.float32, False],
+                               rtol=1e-4, atol=1e-6)
+    assert not np.array_equal(results[np.float64, True], results[np.float64, False])
+
+
 def test_hand_worked_step():
     # z = 0.5 * 2 - 0.25 = 0.75, a = sigmoid(z) = 0.679178699175393,
     # delta = (a - 1) a (1 - a) = -0.06990535534183481,

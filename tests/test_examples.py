@@ -4,14 +4,16 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 
 
-def run(script, *args, cwd):
+def run(script, *args, cwd, stderr=False):
     completed = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *args],
                                cwd=cwd, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+    return (completed.stdout, completed.stderr) if stderr else completed.stdout
 
 
 def test_simple_example_classifies_new_points(tmp_path):
@@ -27,8 +29,13 @@ def test_simple_example_classifies_new_points(tmp_path):
 
 
 def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
-    out = run("digits_recognizer_train.py", "--max-rounds", "60", cwd=tmp_path)
-    assert "stopped: max_rounds" in out
+    out, progress = run("digits_recognizer_train.py", "--max-rounds", "60", cwd=tmp_path,
+                        stderr=True)
+    assert re.match(r"Trained in [\d.]+ s: 60 rounds, best cost [\d.]+, stopped: max_rounds",
+                    out)
+    # Not a terminal: a few plain progress lines, the last one for round 60.
+    lines = progress.splitlines()
+    assert 1 <= len(lines) < 60 and lines[-1].startswith("round 60: cost ")
     network_file = tmp_path / "digits_recognizer_setup.txt"
     assert network_file.read_text().startswith("3\n784\n20\n10\n[")
     out = run("digits_recognizer_test.py", "--cases", cwd=tmp_path)
@@ -39,3 +46,17 @@ def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
     assert int(good) + int(bad) == 10000
     assert float(rate) == int(good) / 10000
     assert float(rate) > 0.6
+
+
+def test_seed_sweep_reports_each_seed_and_the_median(tmp_path):
+    out = run("digits_recognizer_seeds.py", "--seeds", "0,1", "--max-rounds", "20", cwd=tmp_path)
+    lines = out.splitlines()
+    assert lines[0] == "| seed | rounds | training time | test success rate |"
+    rows = [re.fullmatch(r"\| (\d) \| (\d+) \| [\d.]+ s \| ([\d.]+)% \|", line)
+            for line in lines[2:4]]
+    assert [row.group(1) for row in rows] == ["0", "1"]
+    assert [row.group(2) for row in rows] == ["20", "20"]
+    rates = sorted(float(row.group(3)) for row in rows)
+    summary = re.search(r"median ([\d.]+)% \(range ([\d.]+)% to ([\d.]+)%\)", lines[-1])
+    assert [float(x) for x in summary.groups()] == pytest.approx(
+        [(rates[0] + rates[1]) / 2, rates[0], rates[1]], abs=0.006)
