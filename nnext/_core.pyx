@@ -2,7 +2,8 @@
 
 A network with layer sizes n_0, ..., n_L keeps all its parameters in one flat
 buffer ``params``: for each layer l = 1..L its weights (n_l rows of n_{l-1}
-values, row-major) followed by its n_l biases.  The loops below walk that
+values, row-major) followed by its n_l biases (``nnext._layout`` describes
+the same layout to Python).  The loops below walk that
 buffer with pointers and hand each layer's matrix products to the blocked
 kernels of ``_kernels.h``.  Every ``def`` driver first checks, with the GIL,
 that each buffer is as large as that layout needs, so the pointer arithmetic

@@ -364,7 +364,7 @@ def serialize_neural_network(network, file):
     >>> with open("network_setup.txt", "w") as f:       # doctest: +SKIP
     ...     serialize_neural_network(network, f)
     """
-    _check_network(network)
+    check_network(network)
     textformat.write(file, network.shape, network._params)
 
 
@@ -411,7 +411,7 @@ def save(network, path):
     --------
     >>> nnext.save(network, "digits_recognizer_setup.txt")   # doctest: +SKIP
     """
-    _check_network(network)
+    check_network(network)
     textformat.atomic_save(path, lambda file: serialize_neural_network(network, file))
 
 
@@ -436,6 +436,7 @@ def load(path, *, dtype=np.float64):
         return load_from_file(file, dtype=dtype)
 
 
-def _check_network(network):
+def check_network(network):
+    """Raise TypeError unless ``network`` is a `NeuralNetwork`."""
     if not isinstance(network, NeuralNetwork):
         raise TypeError(f"network must be a NeuralNetwork; got {type(network).__name__}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
-from .network import NeuralNetwork
+from .network import check_network
 from .progress import ProgressLine, RoundInfo
 
 logger = logging.getLogger("nnext.training")
@@ -191,7 +191,7 @@ class Trainer:
         >>> result = trainer.train(network, training_data, learning_step=1,  # doctest: +SKIP
         ...                        batch_iterations=20, batch_size=50, seed=0)
         """
-        _check_network(network)
+        check_network(network)
         settings = _Settings(
             learning_step=_checks.positive_float(learning_step, "learning_step"),
             batch_iterations=_checks.positive_int(batch_iterations, "batch_iterations"),
@@ -254,7 +254,7 @@ class Trainer:
         -------
         float
         """
-        _check_network(network)
+        check_network(network)
         threads = _checks.num_threads(num_threads)
         if isinstance(batch, list) and not batch:
             return 0.0
@@ -335,11 +335,6 @@ def _reporter(progress):
 
 def _optional(check, value, name):
     return None if value is None else check(value, name)
-
-
-def _check_network(network):
-    if not isinstance(network, NeuralNetwork):
-        raise TypeError(f"network must be a NeuralNetwork; got {type(network).__name__}")
 
 
 def training_arrays(training_data, network):
