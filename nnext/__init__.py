@@ -4,12 +4,17 @@ The public names, also importable from their modules as in the original
 program (``nnext.network``, ``nnext.training``):
 
 - `NeuralNetwork`, `serialize_neural_network`, `load_from_file`, `save`, `load`
-- `Trainer`, `TrainingDataSample`, `TrainingResult`, `StoppingRule`
-- `ProgressLine`, `RoundInfo`
+- `Trainer`, `TrainingDataSample`, `TrainingResult`, `StoppingRule`: the
+  original's training algorithm
+- `fit`, `History`, `EarlyStopping`, `SGD`, `Momentum`, `Adam`: training in
+  epochs with modern losses and optimizers
+- `ProgressLine`, `RoundInfo`, `EpochInfo`
 - `load_mnist`
 """
 from .datasets import load_mnist
+from .epochs import EarlyStopping, EpochInfo, History, fit
 from .network import NeuralNetwork, load, load_from_file, save, serialize_neural_network
+from .optimizers import SGD, Adam, Momentum
 from .progress import ProgressLine, RoundInfo
 from .training import StoppingRule, Trainer, TrainingDataSample, TrainingResult
 
@@ -18,5 +23,6 @@ __version__ = "0.1.0"
 __all__ = [
     "NeuralNetwork", "serialize_neural_network", "load_from_file", "save", "load",
     "Trainer", "TrainingDataSample", "TrainingResult", "StoppingRule",
-    "ProgressLine", "RoundInfo", "load_mnist",
+    "fit", "History", "EarlyStopping", "SGD", "Momentum", "Adam",
+    "ProgressLine", "RoundInfo", "EpochInfo", "load_mnist",
 ]

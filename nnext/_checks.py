@@ -9,7 +9,11 @@ import os
 
 import numpy as np
 
+from . import _core
 from ._layout import parameter_count
+
+#: The activations a layer can have (softmax on the output layer only).
+ACTIVATIONS = tuple(_core.ACTIVATIONS)
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -39,6 +43,13 @@ def _real(value, name, what):
     if not math.isfinite(value):
         raise ValueError(f"{name} must be {what}; got {value!r}")
     return value
+
+
+def flag(value, name):
+    """Return ``value`` as a bool, or raise if it is not True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
 
 
 def positive_float(value, name):
@@ -177,3 +188,27 @@ def matrix(value, n_columns, name, dtype, what="row", check_finite=True):
     if check_finite:
         finite_rows(array, name, what)
     return array
+
+
+def activations(value, n_layers):
+    """The activation of each of ``n_layers`` layers, from None (all sigmoid), one
+    name (all of them) or a list of names, checked."""
+    if value is None:
+        return ("sigmoid",) * n_layers
+    if isinstance(value, str):
+        names = [value] * n_layers
+    elif isinstance(value, (list, tuple)):
+        names = list(value)
+        if len(names) != n_layers:
+            raise ValueError(f"activations must name {n_layers} layers (every layer after the "
+                             f"input); got {len(names)} names")
+    else:
+        raise TypeError(f"activations must be a name or a list of names; got {value!r}")
+    for i, name in enumerate(names):
+        if name not in ACTIVATIONS:
+            raise ValueError(f"activations[{i}] must be one of {', '.join(ACTIVATIONS)}; "
+                             f"got {name!r}")
+        if name == "softmax" and i != n_layers - 1:
+            raise ValueError(f"activations[{i}] is 'softmax', which only the output layer "
+                             f"may have")
+    return tuple(names)

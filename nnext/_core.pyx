@@ -1,4 +1,4 @@
-"""The compiled core of nnext: batched forward pass, cost, gradient and the SGD batch update loop.
+"""The compiled core of nnext: forward pass, losses, gradients and the training loops.
 
 A network with layer sizes n_0, ..., n_L keeps all its parameters in one flat
 buffer ``params``: for each layer l = 1..L its weights (n_l rows of n_{l-1}
@@ -8,6 +8,10 @@ buffer with pointers and hand each layer's matrix products to the blocked
 kernels of ``_kernels.h``.  Every ``def`` driver first checks, with the GIL,
 that each buffer is as large as that layout needs, so the pointer arithmetic
 inside the ``nogil`` sections stays within the buffers.
+
+Each layer l has an activation, ``kinds[l - 1]`` (one of the ACTIVATIONS
+codes), and training minimises a loss (one of the LOSSES codes); both are
+dispatched once per layer, never per element.
 
 Samples are rows: the values of layer l for a block of ``nb`` samples form an
 (nb, n_l) row-major array.  A training step has two phases: the work of each
@@ -19,6 +23,7 @@ whatever the split, so results do not depend on the thread count.
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
+from libc.math cimport log
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -37,8 +42,24 @@ cdef extern from "_kernels.h" nogil:
                       intp csa, const float* b, intp ldb, int accumulate, float* c, intp ldc)
     void nn_sigmoid_d(double* x, intp n)
     void nn_sigmoid_s(float* x, intp n)
+    void nn_tanh_d(double* x, intp n)
+    void nn_tanh_s(float* x, intp n)
+    void nn_exp_nonpositive_array_d(double* x, intp n)
+    void nn_exp_nonpositive_array_s(float* x, intp n)
     int nn_all_finite_d(const double* x, intp n)
     int nn_all_finite_s(const float* x, intp n)
+    void nn_sgd_update_d(double* w, const double* g, intp n, double lr, double l2)
+    void nn_sgd_update_s(float* w, const float* g, intp n, float lr, float l2)
+    void nn_momentum_update_d(double* w, const double* g, double* v, intp n, double lr,
+                              double l2, double mu, int nesterov)
+    void nn_momentum_update_s(float* w, const float* g, float* v, intp n, float lr,
+                              float l2, float mu, int nesterov)
+    void nn_adam_update_d(double* w, const double* g, double* m, double* v, intp n,
+                          double lr_c1, double inv_sqrt_c2, double l2, double b1, double b2,
+                          double eps)
+    void nn_adam_update_s(float* w, const float* g, float* m, float* v, intp n,
+                          float lr_c1, float inv_sqrt_c2, float l2, float b1, float b2,
+                          float eps)
 
 cdef extern from *:
     int NNEXT_DEBUG   # set by setup.py
@@ -61,6 +82,24 @@ cdef enum:
     # Column splits of the weights fall on multiples of this (whole kernel panels).
     COLUMN_GRAIN = 24
 
+cdef enum:
+    SIGMOID, TANH, RELU, IDENTITY, SOFTMAX          # activations
+cdef enum:
+    SQUARED_ERROR, CROSS_ENTROPY                     # losses
+cdef enum:
+    SGD, MOMENTUM, ADAM                              # optimizers
+
+#: The codes of the activations, the losses and the optimizers, by name.
+ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY,
+               "softmax": SOFTMAX}
+LOSSES = {"squared_error": SQUARED_ERROR, "cross_entropy": CROSS_ENTROPY}
+OPTIMIZERS = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM}
+
+ctypedef struct Net:
+    intp n_layers           # L + 1, the input layer included
+    const intp* sizes       # n_0 .. n_L
+    const int* kinds        # the activation of layer l is kinds[l - 1]
+
 
 def use_avx2(bint enabled):
     """Use the AVX2 + FMA kernels (if the CPU has them) or the baseline ones.
@@ -75,52 +114,74 @@ avx2 = use_avx2(True)
 
 
 # ---------------------------------------------------------------------------
-# Layout
+# Layout and checks
 
-cdef intp parameter_count(const intp[::1] sizes) noexcept nogil:
+cdef intp parameter_count(Net net) noexcept nogil:
     cdef intp l, total = 0
-    for l in range(1, sizes.shape[0]):
-        total += sizes[l] * (sizes[l - 1] + 1)
+    for l in range(1, net.n_layers):
+        total += net.sizes[l] * (net.sizes[l - 1] + 1)
     return total
 
 
-cdef intp activation_count(const intp[::1] sizes) noexcept nogil:
+cdef intp activation_count(Net net) noexcept nogil:
     """Activations of one sample in layers 1..L."""
     cdef intp l, total = 0
-    for l in range(1, sizes.shape[0]):
-        total += sizes[l]
+    for l in range(1, net.n_layers):
+        total += net.sizes[l]
     return total
 
 
-def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
-    """Length of the ``work`` buffer that `feedforward` and `sum_squared_error` need."""
-    return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
-
-
-def train_workspace_size(const intp[::1] sizes, intp batch_size):
-    """Length of the ``work`` buffer that `sgd_steps` needs for a batch of this size."""
-    cdef intp n_layers = sizes.shape[0]
-    return (batch_size * (sizes[0] + sizes[n_layers - 1])     # the gathered batch
-            + 3 * batch_size * activation_count(sizes))       # activations, deltas twice
-
-
-cdef check_layout(const intp[::1] sizes, intp n_params):
+cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
+    """The network's description, checked: sizes, and an activation per layer
+    (softmax on the output layer only)."""
+    cdef Net net
     cdef intp l
     if sizes.shape[0] < 2:
         raise ValueError(f"a network needs at least 2 layers; got {sizes.shape[0]}")
     for l in range(sizes.shape[0]):
         if sizes[l] < 1:
             raise ValueError(f"layer {l} must have at least 1 neuron; got {sizes[l]}")
-    if n_params != parameter_count(sizes):
-        raise ValueError(f"params must hold {parameter_count(sizes)} values for shape "
-                         f"{list(sizes)}; got {n_params}")
+    if kinds.shape[0] != sizes.shape[0] - 1:
+        raise ValueError(f"kinds must hold {sizes.shape[0] - 1} activations; "
+                         f"got {kinds.shape[0]}")
+    for l in range(kinds.shape[0]):
+        if not SIGMOID <= kinds[l] <= SOFTMAX or (kinds[l] == SOFTMAX
+                                                   and l != kinds.shape[0] - 1):
+            raise ValueError(f"kinds[{l}] is not an activation of that layer: {kinds[l]}")
+    net.n_layers = sizes.shape[0]
+    net.sizes = &sizes[0]
+    net.kinds = &kinds[0]
+    return net
 
 
-cdef check_samples(const intp[::1] sizes, intp n_rows, intp n_inputs,
-                   intp n_target_rows, intp n_targets):
-    cdef intp n_out = sizes[sizes.shape[0] - 1]
-    if n_inputs != sizes[0]:
-        raise ValueError(f"inputs must have {sizes[0]} columns; got {n_inputs}")
+def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
+    """Length of the ``work`` buffer that `feedforward` and `loss_sum` need."""
+    cdef intp l, per_sample = 0
+    for l in range(1, sizes.shape[0]):
+        per_sample += sizes[l]
+    return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * per_sample
+
+
+def train_workspace_size(const intp[::1] sizes, intp batch_size):
+    """Length of the ``work`` buffer that the training drivers need for a batch of this size."""
+    cdef intp l, per_sample = 0
+    for l in range(1, sizes.shape[0]):
+        per_sample += sizes[l]
+    return batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]   # the gathered batch
+                         + 3 * per_sample                       # activations, deltas twice
+                         + 1)                                   # the samples' losses
+
+
+cdef check_params(Net net, intp n_params):
+    if n_params != parameter_count(net):
+        raise ValueError(f"params must hold {parameter_count(net)} values for shape "
+                         f"{[net.sizes[l] for l in range(net.n_layers)]}; got {n_params}")
+
+
+cdef check_samples(Net net, intp n_rows, intp n_inputs, intp n_target_rows, intp n_targets):
+    cdef intp n_out = net.sizes[net.n_layers - 1]
+    if n_inputs != net.sizes[0]:
+        raise ValueError(f"inputs must have {net.sizes[0]} columns; got {n_inputs}")
     if n_targets != n_out:
         raise ValueError(f"targets must have {n_out} columns; got {n_targets}")
     if n_target_rows != n_rows:
@@ -133,12 +194,16 @@ cdef check_workspace(intp have, intp need, str name="work"):
         raise ValueError(f"{name} must hold at least {need} values; got {have}")
 
 
-cdef check_forward(const intp[::1] sizes, intp n_params, intp n_rows, intp n_inputs,
-                   intp n_out_rows, intp n_outputs, intp work_size, int n_threads):
-    """The checks of the forward-pass drivers: layout, shapes and workspace."""
-    check_layout(sizes, n_params)
-    check_samples(sizes, n_rows, n_inputs, n_out_rows, n_outputs)
-    check_workspace(work_size, forward_workspace_size(sizes, n_rows, n_threads))
+cdef check_loss(Net net, int loss):
+    cdef int out_kind = net.kinds[net.n_layers - 2]
+    if loss == SQUARED_ERROR:
+        if out_kind == SOFTMAX:
+            raise ValueError("the squared error cannot train a softmax output layer")
+    elif loss == CROSS_ENTROPY:
+        if out_kind != SOFTMAX and out_kind != SIGMOID:
+            raise ValueError("the cross-entropy needs a softmax or sigmoid output layer")
+    else:
+        raise ValueError(f"loss is not a loss code: {loss}")
 
 
 cdef int check_threads(int n_threads) except -1:
@@ -147,16 +212,23 @@ cdef int check_threads(int n_threads) except -1:
     return n_threads if NN_OPENMP else 1
 
 
+cdef check_batch(Net net, intp n_params, intp n_rows, intp n_inputs, intp n_target_rows,
+                 intp n_targets, const intp[::1] rows, intp batch_size, intp work_size):
+    """The checks of the drivers that train on batches of X[rows], Y[rows]."""
+    cdef intp i
+    check_params(net, n_params)
+    check_samples(net, n_rows, n_inputs, n_target_rows, n_targets)
+    if rows.shape[0] < 1:
+        raise ValueError("rows must name at least one sample; got none")
+    for i in range(rows.shape[0]):
+        if rows[i] < 0 or rows[i] >= n_rows:
+            raise ValueError(f"rows[{i}] must be in [0, {n_rows}); got {rows[i]}")
+    check_workspace(work_size, train_workspace_size(
+        <intp[:net.n_layers]>net.sizes, batch_size))
+
+
 # ---------------------------------------------------------------------------
 # Elementwise arithmetic and the kernels for either type
-
-cdef inline void sigmoid(floating* x, intp n) noexcept nogil:
-    """x[i] = 1 / (1 + exp(-x[i])) without overflow for any input."""
-    if floating is double:
-        nn_sigmoid_d(x, n)
-    else:
-        nn_sigmoid_s(x, n)
-
 
 cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
     if floating is double:
@@ -185,6 +257,112 @@ cdef inline void gemm_nn(intp m, intp n, intp k, floating alpha, const floating*
         nn_gemm_nn_s(m, n, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc)
 
 
+cdef void softmax_rows(floating* x, intp rows, intp n) noexcept nogil:
+    """Each row of the (rows, n) array x becomes exp(x - max) / sum exp(x - max)."""
+    cdef intp r, i
+    cdef floating top, total
+    for r in range(rows):
+        top = x[0]
+        for i in range(1, n):
+            if x[i] > top:
+                top = x[i]
+        for i in range(n):
+            x[i] -= top
+        if floating is double:
+            nn_exp_nonpositive_array_d(x, n)
+        else:
+            nn_exp_nonpositive_array_s(x, n)
+        total = 0
+        for i in range(n):
+            total += x[i]
+        for i in range(n):
+            x[i] /= total
+        x += n
+
+
+cdef void activate(int kind, floating* x, intp rows, intp n) noexcept nogil:
+    """Apply the activation to the (rows, n) array x of weighted inputs, in place."""
+    cdef intp i
+    if kind == SIGMOID:
+        if floating is double:
+            nn_sigmoid_d(x, rows * n)
+        else:
+            nn_sigmoid_s(x, rows * n)
+    elif kind == TANH:
+        if floating is double:
+            nn_tanh_d(x, rows * n)
+        else:
+            nn_tanh_s(x, rows * n)
+    elif kind == RELU:
+        for i in range(rows * n):
+            if x[i] < 0:       # NaN stays NaN
+                x[i] = 0
+    elif kind == SOFTMAX:
+        softmax_rows(x, rows, n)
+
+
+cdef void times_derivative(int kind, floating* delta, const floating* a, intp n) noexcept nogil:
+    """delta *= f'(z), from the activations a = f(z) (not for softmax)."""
+    cdef intp i
+    if kind == SIGMOID:
+        for i in range(n):
+            delta[i] *= a[i] * (1 - a[i])
+    elif kind == TANH:
+        for i in range(n):
+            delta[i] *= 1 - a[i] * a[i]
+    elif kind == RELU:
+        for i in range(n):
+            if a[i] <= 0:
+                delta[i] = 0
+
+
+cdef void output_delta(int loss, int kind, floating* delta, const floating* a,
+                       const floating* y, intp n) noexcept nogil:
+    """The output layer's delta, d loss / d z: a - y for the cross-entropy
+    (softmax or sigmoid outputs); (a - y) f'(z) for the squared error."""
+    cdef intp i
+    if kind == SIGMOID and loss == SQUARED_ERROR:
+        for i in range(n):    # the original's expression, bit for bit
+            delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
+        return
+    for i in range(n):
+        delta[i] = a[i] - y[i]
+    if loss == SQUARED_ERROR:
+        times_derivative(kind, delta, a, n)
+
+
+cdef double rows_loss(int loss, int kind, const floating* a, const floating* y,
+                      intp n, floating eps) noexcept nogil:
+    """Sum of the losses of n output values: (a - y)^2 for the squared error;
+    -y log a (softmax) or -y log a - (1 - y) log(1 - a) (sigmoid) for the
+    cross-entropy, with a and 1 - a clipped below at eps."""
+    cdef intp i
+    cdef double total = 0, diff
+    if loss == SQUARED_ERROR:
+        for i in range(n):
+            diff = a[i] - y[i]
+            total = total + diff * diff
+    elif kind == SOFTMAX:
+        for i in range(n):
+            if y[i] != 0:
+                total = total - y[i] * log(max(a[i], eps))
+    else:
+        for i in range(n):
+            if y[i] != 0:
+                total = total - y[i] * log(max(a[i], eps))
+            if y[i] != 1:
+                total = total - (1 - y[i]) * log(max(1 - a[i], eps))
+    return total
+
+
+cdef inline floating loss_eps(floating x) noexcept nogil:
+    """The clipping of probabilities in the cross-entropy: the type's epsilon."""
+    if floating is double:
+        return 2.220446049250313e-16
+    else:
+        return 1.1920929e-07
+
+
 cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
     """How many threads share a product of ``work`` multiply-adds in ``pieces`` parts."""
     return <int>max(1, min(<intp>n_threads, min(pieces, work // THREAD_MIN_WORK)))
@@ -193,7 +371,7 @@ cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
 # ---------------------------------------------------------------------------
 # The work of a step that is done sample by sample
 
-cdef void forward_rows(const intp[::1] sizes, const floating* params, const floating* x,
+cdef void forward_rows(Net net, const floating* params, const floating* x,
                        intp lo, intp hi, intp nb, floating* acts) noexcept nogil:
     """Activations of layers 1..L for samples lo..hi of the nb samples in x.
 
@@ -203,45 +381,40 @@ cdef void forward_rows(const intp[::1] sizes, const floating* params, const floa
     cdef intp l, n_in, n_out
     cdef const floating* inputs = x
     cdef const floating* w = params
-    for l in range(1, sizes.shape[0]):
-        n_in = sizes[l - 1]
-        n_out = sizes[l]
+    for l in range(1, net.n_layers):
+        n_in = net.sizes[l - 1]
+        n_out = net.sizes[l]
         gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, w + n_out * n_in,
                 acts + lo * n_out, n_out)
-        sigmoid(acts + lo * n_out, (hi - lo) * n_out)
+        activate(net.kinds[l - 1], acts + lo * n_out, hi - lo, n_out)
         inputs = acts
         acts += nb * n_out
         w += n_out * (n_in + 1)
 
 
-cdef void delta_rows(const intp[::1] sizes, const floating* params, intp n_params,
+cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
                      const floating* y, intp lo, intp hi, intp nb, const floating* acts,
                      floating* deltas, floating* deltas_t) noexcept nogil:
     """Every layer's delta for samples lo..hi, laid out like the activations in
     deltas and, transposed (each layer an (n_l, nb) block), in deltas_t.
 
-    Output layer: delta = (a - y) * sigmoid'(z); below: delta_prev =
-    (delta . W) * sigmoid'(z_prev); with sigmoid'(z) = a (1 - a).  Only the
-    step's starting weights are read, so no weight may change meanwhile.
+    Output layer: see `output_delta`; below: delta_prev = (delta . W) * f'(z_prev).
+    Only the step's starting weights are read, so no weight may change meanwhile.
     """
-    cdef intp n_layers = sizes.shape[0]
-    cdef intp l, s, j, i, n_in, n_out
-    cdef intp offset = nb * activation_count(sizes)
+    cdef intp l, s, j, n_in, n_out
+    cdef intp offset = nb * activation_count(net)
     cdef const floating* w_end = params + n_params
     cdef const floating* w
-    cdef const floating* a
     cdef floating* delta
     cdef floating* delta_prev
 
-    n_out = sizes[n_layers - 1]
+    n_out = net.sizes[net.n_layers - 1]
     offset -= nb * n_out
-    a = acts + offset
-    delta = deltas + offset
-    for i in range(lo * n_out, hi * n_out):
-        delta[i] = (a[i] - y[i]) * a[i] * (1 - a[i])
-    for l in range(n_layers - 1, 0, -1):
-        n_out = sizes[l]
-        n_in = sizes[l - 1]
+    output_delta(loss, net.kinds[net.n_layers - 2], deltas + offset + lo * n_out,
+                 acts + offset + lo * n_out, y + lo * n_out, (hi - lo) * n_out)
+    for l in range(net.n_layers - 1, 0, -1):
+        n_out = net.sizes[l]
+        n_in = net.sizes[l - 1]
         delta = deltas + offset
         for s in range(lo, hi):
             for j in range(n_out):
@@ -251,27 +424,34 @@ cdef void delta_rows(const intp[::1] sizes, const floating* params, intp n_param
         if l == 1:
             break
         offset -= nb * n_in
-        a = acts + offset
         delta_prev = deltas + offset
         gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
                 delta_prev + lo * n_in, n_in)
-        for i in range(lo * n_in, hi * n_in):
-            delta_prev[i] *= a[i] * (1 - a[i])
+        times_derivative(net.kinds[l - 2], delta_prev + lo * n_in, acts + offset + lo * n_in,
+                         (hi - lo) * n_in)
 
 
-cdef void sample_share(const intp[::1] sizes, const floating* params, intp n_params,
+cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
                        const floating* x, const floating* y, intp nb, floating* acts,
-                       floating* deltas, floating* deltas_t, int part, int parts) noexcept nogil:
-    """Forward pass and deltas for part ``part`` of ``parts`` of the samples."""
-    cdef intp lo = part * nb // parts, hi = (part + 1) * nb // parts
-    forward_rows(sizes, params, x, lo, hi, nb, acts)
-    delta_rows(sizes, params, n_params, y, lo, hi, nb, acts, deltas, deltas_t)
+                       floating* deltas, floating* deltas_t, floating* losses,
+                       int part, int parts) noexcept nogil:
+    """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
+    each sample's loss into losses (when it is not NULL)."""
+    cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
+    cdef intp n_out = net.sizes[net.n_layers - 1]
+    cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
+    forward_rows(net, params, x, lo, hi, nb, acts)
+    if losses != NULL:
+        for s in range(lo, hi):
+            losses[s] = rows_loss(loss, net.kinds[net.n_layers - 2], outputs + s * n_out,
+                                  y + s * n_out, n_out, loss_eps(<floating>0))
+    delta_rows(net, loss, params, n_params, y, lo, hi, nb, acts, deltas, deltas_t)
 
 
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
-cdef void weight_share(const intp[::1] sizes, floating* target, bint accumulate,
+cdef void weight_share(Net net, floating* target, bint accumulate,
                        floating alpha, const floating* x, intp nb, const floating* acts,
                        const floating* deltas_t, int part, int parts) noexcept nogil:
     """For part ``part`` of ``parts`` of every layer's columns of weights (and of
@@ -287,9 +467,9 @@ cdef void weight_share(const intp[::1] sizes, floating* target, bint accumulate,
     cdef floating* t = target
     cdef const floating* a_prev = x
     cdef const floating* delta_t = deltas_t
-    for l in range(1, sizes.shape[0]):
-        n_in = sizes[l - 1]
-        n_out = sizes[l]
+    for l in range(1, net.n_layers):
+        n_in = net.sizes[l - 1]
+        n_out = net.sizes[l]
         grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
         lo = min(n_in, part * grains // parts * COLUMN_GRAIN)
         hi = min(n_in, (part + 1) * grains // parts * COLUMN_GRAIN)
@@ -309,26 +489,80 @@ cdef void weight_share(const intp[::1] sizes, floating* target, bint accumulate,
         delta_t += nb * n_out
 
 
-# ---------------------------------------------------------------------------
-# Forward pass and cost
+ctypedef struct Optimizer:
+    int kind                # SGD, MOMENTUM or ADAM
+    double learning_rate
+    double l2               # weight decay, on weights only
+    double momentum
+    bint nesterov
+    double beta1, beta2, epsilon
+    intp t                  # steps taken, this one included (Adam's bias correction)
 
-cdef void forward_blocks(const intp[::1] sizes, const floating* params, const floating[:, ::1] X,
+
+cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating* state,
+                       intp n_params, intp lo, intp hi, double l2) noexcept nogil:
+    """The optimizer's step on parameters lo..hi, all with the same weight decay."""
+    cdef double c1, c2
+    if hi <= lo:
+        return
+    if opt.kind == SGD:
+        if floating is double:
+            nn_sgd_update_d(w + lo, g + lo, hi - lo, opt.learning_rate, l2)
+        else:
+            nn_sgd_update_s(w + lo, g + lo, hi - lo, <float>opt.learning_rate, <float>l2)
+    elif opt.kind == MOMENTUM:
+        if floating is double:
+            nn_momentum_update_d(w + lo, g + lo, state + lo, hi - lo, opt.learning_rate, l2,
+                                 opt.momentum, opt.nesterov)
+        else:
+            nn_momentum_update_s(w + lo, g + lo, state + lo, hi - lo, <float>opt.learning_rate,
+                                 <float>l2, <float>opt.momentum, opt.nesterov)
+    else:
+        c1 = 1 - opt.beta1 ** opt.t
+        c2 = 1 - opt.beta2 ** opt.t
+        if floating is double:
+            nn_adam_update_d(w + lo, g + lo, state + lo, state + n_params + lo, hi - lo,
+                             opt.learning_rate / c1, 1 / c2 ** 0.5, l2, opt.beta1,
+                             opt.beta2, opt.epsilon)
+        else:
+            nn_adam_update_s(w + lo, g + lo, state + lo, state + n_params + lo, hi - lo,
+                             <float>(opt.learning_rate / c1), <float>(1 / c2 ** 0.5),
+                             <float>l2, <float>opt.beta1, <float>opt.beta2,
+                             <float>opt.epsilon)
+
+
+cdef void update_share(Net net, Optimizer* opt, floating* params, const floating* grad,
+                       floating* state, intp n_params, int part, int parts) noexcept nogil:
+    """The optimizer's step on part ``part`` of ``parts`` of the parameters, with
+    weight decay on the weights and none on the biases."""
+    cdef intp l, start = 0, biases
+    cdef intp lo = part * n_params // parts, hi = (part + 1) * n_params // parts
+    for l in range(1, net.n_layers):
+        biases = start + net.sizes[l] * net.sizes[l - 1]
+        update_range(opt, params, grad, state, n_params, max(lo, start), min(hi, biases), opt.l2)
+        start = biases + net.sizes[l]
+        update_range(opt, params, grad, state, n_params, max(lo, biases), min(hi, start), 0)
+
+
+# ---------------------------------------------------------------------------
+# Forward pass and losses
+
+cdef void forward_blocks(Net net, int loss, const floating* params, const floating[:, ::1] X,
                          floating* work, intp block_work, int n_threads, floating* out,
                          intp* first_nonfinite, const floating[:, ::1] Y,
-                         double* block_costs) noexcept nogil:
+                         double* block_losses) noexcept nogil:
     """Push the rows of X through the network block by block, the blocks shared
     between threads.  Per block, if asked: copy the outputs to out, note the
     first row of X that is not finite in first_nonfinite (or -1), and put the
-    squared error against Y in block_costs."""
+    sum of the losses against Y in block_losses."""
     cdef intp n_samples = X.shape[0]
-    cdef intp n_in = sizes[0]
-    cdef intp n_out = sizes[sizes.shape[0] - 1]
+    cdef intp n_in = net.sizes[0]
+    cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp last_layer = activation_count(sizes) - n_out
+    cdef intp last_layer = activation_count(net) - n_out
     cdef intp block, start, nb, i
     cdef floating* acts
     cdef floating* a
-    cdef double cost, diff
     cdef int parts = <int>max(1, min(<intp>n_threads, n_blocks))
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
         start = block * FORWARD_BLOCK
@@ -342,19 +576,25 @@ cdef void forward_blocks(const intp[::1] sizes, const floating* params, const fl
                         first_nonfinite[block] = i
                         break
         acts = work + threadid() * block_work
-        forward_rows(sizes, params, &X[start, 0], 0, nb, nb, acts)
+        forward_rows(net, params, &X[start, 0], 0, nb, nb, acts)
         a = acts + nb * last_layer
         if out != NULL:
             memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
-        if block_costs != NULL:
-            cost = 0
-            for i in range(nb * n_out):
-                diff = a[i] - Y[start + i // n_out, i % n_out]
-                cost = cost + diff * diff
-            block_costs[block] = cost
+        if block_losses != NULL:
+            block_losses[block] = rows_loss(loss, net.kinds[net.n_layers - 2], a,
+                                            &Y[start, 0], nb * n_out, loss_eps(<floating>0))
 
 
-def feedforward(const intp[::1] sizes, const floating[::1] params,
+cdef check_forward(Net net, intp n_params, intp n_rows, intp n_inputs, intp n_out_rows,
+                   intp n_outputs, intp work_size, int n_threads):
+    """The checks of the forward-pass drivers: parameters, shapes and workspace."""
+    check_params(net, n_params)
+    check_samples(net, n_rows, n_inputs, n_out_rows, n_outputs)
+    check_workspace(work_size, forward_workspace_size(<intp[:net.n_layers]>net.sizes, n_rows,
+                                                      n_threads))
+
+
+def feedforward(const intp[::1] sizes, const int[::1] kinds, const floating[::1] params,
                 const floating[:, ::1] X, floating[:, ::1] out, floating[::1] work,
                 int n_threads=1):
     """Write the network's outputs for the rows of X into out.
@@ -362,21 +602,22 @@ def feedforward(const intp[::1] sizes, const floating[::1] params,
     Returns the index of the first row of X holding NaN or infinity (whose
     outputs are then meaningless), or -1 when every row is finite.
     """
+    cdef Net net = as_net(sizes, kinds)
     cdef intp n_samples = X.shape[0]
     cdef intp block, first = -1
     n_threads = check_threads(n_threads)
-    check_forward(sizes, params.shape[0], X.shape[0], X.shape[1], out.shape[0], out.shape[1],
+    check_forward(net, params.shape[0], X.shape[0], X.shape[1], out.shape[0], out.shape[1],
                   work.shape[0], n_threads)
     if n_samples == 0:
         return -1
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(net)
     cdef intp* first_nonfinite = <intp*>malloc(n_blocks * sizeof(intp))
     if first_nonfinite == NULL:
         raise MemoryError()
     try:
         with nogil:
-            forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
+            forward_blocks(net, SQUARED_ERROR, &params[0], X, &work[0], block_work, n_threads,
                            &out[0, 0], first_nonfinite, X, NULL)
         for block in range(n_blocks):
             if first_nonfinite[block] >= 0:
@@ -387,48 +628,53 @@ def feedforward(const intp[::1] sizes, const floating[::1] params,
     return first
 
 
-def sum_squared_error(const intp[::1] sizes, const floating[::1] params,
-                      const floating[:, ::1] X, const floating[:, ::1] Y, floating[::1] work,
-                      int n_threads=1):
-    """The quadratic cost: sum over the rows of ||network(X[i]) - Y[i]||^2."""
+def loss_sum(const intp[::1] sizes, const int[::1] kinds, int loss,
+             const floating[::1] params, const floating[:, ::1] X, const floating[:, ::1] Y,
+             floating[::1] work, int n_threads=1):
+    """The sum over the rows of X of the loss of the network's output against Y:
+    ||a - y||^2 for the squared error (the original's cost), see `rows_loss`
+    for the cross-entropy."""
+    cdef Net net = as_net(sizes, kinds)
     cdef intp n_samples = X.shape[0]
     cdef intp block
-    cdef double cost = 0
+    cdef double total = 0
     n_threads = check_threads(n_threads)
-    check_forward(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+    check_loss(net, loss)
+    check_forward(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
                   work.shape[0], n_threads)
     if n_samples == 0:
         return 0.0
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(sizes)
-    cdef double* block_costs = <double*>malloc(n_blocks * sizeof(double))
-    if block_costs == NULL:
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(net)
+    cdef double* block_losses = <double*>malloc(n_blocks * sizeof(double))
+    if block_losses == NULL:
         raise MemoryError()
     try:
         with nogil:
-            forward_blocks(sizes, &params[0], X, &work[0], block_work, n_threads,
-                           NULL, NULL, Y, block_costs)
-        # Summed in block order, so the cost does not depend on the thread count.
+            forward_blocks(net, loss, &params[0], X, &work[0], block_work, n_threads,
+                           NULL, NULL, Y, block_losses)
+        # Summed in block order, so the loss does not depend on the thread count.
         for block in range(n_blocks):
-            cost += block_costs[block]
+            total += block_losses[block]
     finally:
-        free(block_costs)
-    return cost
+        free(block_losses)
+    return total
 
 
-def forward_layers(const intp[::1] sizes, const floating[::1] params, const floating[::1] x,
-                   floating[::1] acts):
+def forward_layers(const intp[::1] sizes, const int[::1] kinds, const floating[::1] params,
+                   const floating[::1] x, floating[::1] acts):
     """Write the activations of layers 1..L for the one sample x into acts, one
     layer after the other."""
-    check_layout(sizes, params.shape[0])
-    check_samples(sizes, 1, x.shape[0], 1, sizes[sizes.shape[0] - 1])
-    check_workspace(acts.shape[0], activation_count(sizes), "acts")
+    cdef Net net = as_net(sizes, kinds)
+    check_params(net, params.shape[0])
+    check_samples(net, 1, x.shape[0], 1, net.sizes[net.n_layers - 1])
+    check_workspace(acts.shape[0], activation_count(net), "acts")
     with nogil:
-        forward_rows(sizes, &params[0], &x[0], 0, 1, 1, &acts[0])
+        forward_rows(net, &params[0], &x[0], 0, 1, 1, &acts[0])
 
 
 # ---------------------------------------------------------------------------
-# The batch update loop
+# The training loops
 
 # Ctrl-C is looked for each time this much work has passed (settable for tests).
 cdef intp signal_check_work = SIGNAL_CHECK_WORK
@@ -461,77 +707,108 @@ cdef int look_for_ctrl_c(intp step, bint updated) except -1 with gil:
     return 0
 
 
-cdef check_batch(const intp[::1] sizes, intp n_params, intp n_rows, intp n_inputs,
-                 intp n_target_rows, intp n_targets, const intp[::1] rows, intp work_size):
-    """The checks of the drivers that train on a batch X[rows], Y[rows]."""
-    cdef intp i, nb = rows.shape[0]
-    check_layout(sizes, n_params)
-    check_samples(sizes, n_rows, n_inputs, n_target_rows, n_targets)
-    if nb < 1:
-        raise ValueError("rows must name at least one sample; got none")
-    for i in range(nb):
-        if rows[i] < 0 or rows[i] >= n_rows:
-            raise ValueError(f"rows[{i}] must be in [0, {n_rows}); got {rows[i]}")
-    check_workspace(work_size, train_workspace_size(sizes, nb))
+# A batch gathered into the work buffer, and the buffers of its step.
+ctypedef struct Batch:
+    intp nb
+    intp step_work          # multiply-adds of one step
+    int parts               # threads that share a step
+    void* x                 # the gathered inputs and targets
+    void* y
+    void* acts
+    void* deltas
+    void* deltas_t
+    void* losses
 
 
-cdef int batch_steps(const intp[::1] sizes, floating* params, intp n_params,
-                     const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
-                     floating* work, floating* target, bint accumulate, floating alpha,
-                     intp iterations, int n_threads) except -1 nogil:
-    """Gather the batch X[rows], Y[rows] into work, then ``iterations`` times run
-    the forward pass and deltas at the current parameters and hand them to
-    `weight_share` with (target, accumulate, alpha).  Ctrl-C raises
-    KeyboardInterrupt with the parameters of the last complete step."""
-    cdef intp n_layers = sizes.shape[0]
-    cdef intp n_in = sizes[0]
-    cdef intp n_out = sizes[n_layers - 1]
-    cdef intp nb = rows.shape[0]
-    cdef intp step_work = nb * n_params
-    cdef intp work_since_check = 0
-    cdef intp i, it
-    cdef int part, parts = split(step_work, nb, n_threads)
+cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
+                  const intp* rows, intp nb, floating* work, intp n_params,
+                  int n_threads) noexcept nogil:
+    """Copy the batch X[rows], Y[rows] to the start of work and lay out the rest."""
+    cdef Batch batch
+    cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
     cdef floating* x = work
     cdef floating* y = x + nb * n_in
     cdef floating* acts = y + nb * n_out
-    cdef floating* deltas = acts + nb * activation_count(sizes)
-    cdef floating* deltas_t = deltas + nb * activation_count(sizes)
-
     for i in range(nb):
         memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
         memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
+    batch.nb = nb
+    batch.step_work = nb * n_params
+    batch.parts = split(batch.step_work, nb, n_threads)
+    batch.x = x
+    batch.y = y
+    batch.acts = acts
+    batch.deltas = acts + nb * activation_count(net)
+    batch.deltas_t = <floating*>batch.deltas + nb * activation_count(net)
+    batch.losses = <floating*>batch.deltas_t + nb * activation_count(net)
+    return batch
+
+
+cdef void samples_phase(Net net, int loss, const floating* params, intp n_params,
+                        Batch* batch, bint want_losses) noexcept nogil:
+    """Forward pass and deltas of every sample of the batch, shared between threads."""
+    cdef int part
+    cdef floating* losses = <floating*>batch.losses if want_losses else NULL
+    if batch.parts == 1:
+        sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
+                     batch.nb, <floating*>batch.acts, <floating*>batch.deltas,
+                     <floating*>batch.deltas_t, losses, 0, 1)
+    else:
+        for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+            sample_share(net, loss, params, n_params, <floating*>batch.x,
+                         <floating*>batch.y, batch.nb, <floating*>batch.acts,
+                         <floating*>batch.deltas, <floating*>batch.deltas_t, losses,
+                         part, batch.parts)
+
+
+cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
+                        floating alpha) noexcept nogil:
+    """`weight_share` for every column of every layer, shared between threads."""
+    cdef int part
+    if batch.parts == 1:
+        weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas_t, 0, 1)
+    else:
+        for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+            weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
+                         <floating*>batch.acts, <floating*>batch.deltas_t, part, batch.parts)
+
+
+cdef double batch_loss(Batch* batch, floating* losses) noexcept nogil:
+    """The sum of the batch's losses, in sample order."""
+    cdef intp s
+    cdef double total = 0
+    for s in range(batch.nb):
+        total += losses[s]
+    return total
+
+
+cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating alpha,
+                  intp iterations) except -1 nogil:
+    """``iterations`` steps of the original's SGD on the gathered batch, each fused
+    into the parameters (w += alpha * delta^T a_prev).  Ctrl-C raises
+    KeyboardInterrupt with the parameters of the last complete step."""
+    cdef intp it, since_check = 0
     for it in range(iterations):
-        # First the work of each sample (its share of the samples to each
-        # thread), then the work of each weight (its share of the columns).
-        if parts == 1:
-            sample_share(sizes, params, n_params, x, y, nb, acts, deltas, deltas_t, 0, 1)
-        else:
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                sample_share(sizes, params, n_params, x, y, nb, acts, deltas, deltas_t,
-                             part, parts)
+        samples_phase(net, SQUARED_ERROR, params, n_params, batch, False)
         # Ctrl-C is looked for here, before this step changes any weight,
         # and before the next step, each time enough work has passed.
-        work_since_check += step_work // 2
-        if work_since_check >= signal_check_work:
-            work_since_check = 0
+        since_check += batch.step_work // 2
+        if since_check >= signal_check_work:
+            since_check = 0
             look_for_ctrl_c(it, False)
-        if parts == 1:
-            weight_share(sizes, target, accumulate, alpha, x, nb, acts, deltas_t, 0, 1)
-        else:
-            for part in prange(parts, num_threads=parts, schedule="static"):
-                weight_share(sizes, target, accumulate, alpha, x, nb, acts, deltas_t,
-                             part, parts)
-        work_since_check += step_work - step_work // 2
-        if work_since_check >= signal_check_work and it + 1 < iterations:
-            work_since_check = 0
+        weights_phase(net, batch, params, True, alpha)
+        since_check += batch.step_work - batch.step_work // 2
+        if since_check >= signal_check_work and it + 1 < iterations:
+            since_check = 0
             look_for_ctrl_c(it, True)
     return 0
 
 
-def sgd_steps(const intp[::1] sizes, floating[::1] params,
+def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
               double learning_step, intp iterations, floating[::1] work, int n_threads=1):
-    """Run ``iterations`` gradient steps on the batch X[rows], Y[rows].
+    """Run ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
 
     Each step moves the parameters (in place) by -learning_step times the mean
     of the per-sample gradients of the cost 1/2 ||a_L - y||^2.  Ctrl-C is
@@ -539,30 +816,121 @@ def sgd_steps(const intp[::1] sizes, floating[::1] params,
     update: KeyboardInterrupt is then raised with the parameters of the last
     complete step in place.
     """
+    cdef Net net = as_net(sizes, kinds)
+    cdef Batch batch
     cdef floating alpha = -(<floating>(learning_step / rows.shape[0]))
     n_threads = check_threads(n_threads)
-    check_batch(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
-                rows, work.shape[0])
+    check_loss(net, SQUARED_ERROR)
+    check_batch(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+                rows, rows.shape[0], work.shape[0])
     if iterations < 0:
         raise ValueError(f"iterations must be at least 0; got {iterations}")
     with nogil:
-        batch_steps(sizes, &params[0], params.shape[0], X, Y, rows, &work[0], &params[0],
-                    True, alpha, iterations, n_threads)
+        batch = gather(net, X, Y, &rows[0], rows.shape[0], &work[0], params.shape[0],
+                       n_threads)
+        sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations)
 
 
-def gradient(const intp[::1] sizes, const floating[::1] params,
-             const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
-             floating[::1] grad, floating[::1] work, int n_threads=1):
+def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
+             const floating[::1] params, const floating[:, ::1] X, const floating[:, ::1] Y,
+             const intp[::1] rows, floating[::1] grad, floating[::1] work, int n_threads=1):
     """Write into grad (laid out like params) the mean over the batch X[rows],
-    Y[rows] of the per-sample gradients of the cost 1/2 ||a_L - y||^2: the
-    gradient that one step of `sgd_steps` subtracts, times learning_step."""
+    Y[rows] of the per-sample gradients of the loss (1/2 ||a_L - y||^2 for the
+    squared error), and return the sum of the per-sample losses (see `loss_sum`)."""
+    cdef Net net = as_net(sizes, kinds)
+    cdef Batch batch
+    cdef double total
     cdef floating alpha = 1.0 / rows.shape[0]
     n_threads = check_threads(n_threads)
-    check_batch(sizes, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
-                rows, work.shape[0])
+    check_loss(net, loss)
+    check_batch(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
+                rows, rows.shape[0], work.shape[0])
     if grad.shape[0] != params.shape[0]:
         raise ValueError(f"grad must hold {params.shape[0]} values; got {grad.shape[0]}")
     with nogil:
-        # The forward pass only reads the parameters: they are not written here.
-        batch_steps(sizes, <floating*>&params[0], params.shape[0], X, Y, rows, &work[0],
-                    &grad[0], False, alpha, 1, n_threads)
+        batch = gather(net, X, Y, &rows[0], rows.shape[0], &work[0], params.shape[0],
+                       n_threads)
+        samples_phase(net, loss, &params[0], params.shape[0], &batch, True)
+        look_for_ctrl_c(0, False)
+        weights_phase(net, &batch, &grad[0], False, alpha)
+        total = batch_loss(&batch, <floating*>batch.losses)
+    return total
+
+
+def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
+                floating[::1] params, const floating[:, ::1] X, const floating[:, ::1] Y,
+                const intp[::1] rows, intp batch_size, int optimizer, double learning_rate,
+                double l2, double momentum, bint nesterov, double beta1, double beta2,
+                double epsilon, intp steps_before, floating[::1] state, floating[::1] grad,
+                floating[::1] work, double[::1] batch_losses, intp[::1] completed,
+                int n_threads=1):
+    """Walk X[rows], Y[rows] in batches of ``batch_size`` (the last one smaller),
+    taking one optimizer step per batch.
+
+    The step: the mean gradient of the loss over the batch (see `gradient`),
+    plus ``l2`` times the weights, and the update of `update_range` for
+    ``optimizer``, whose state (velocities, or Adam's two moments) is in
+    ``state``; ``steps_before`` counts the steps taken before this call.
+
+    ``batch_losses[b]`` gets the sum of batch b's losses at the parameters it
+    started from, and ``completed[0]`` the number of complete steps.  The call
+    stops early, after a step that leaves a parameter infinite or NaN (that
+    step is not counted in ``completed``), and on Ctrl-C (KeyboardInterrupt,
+    with the parameters of the last complete step).
+    """
+    cdef Net net = as_net(sizes, kinds)
+    cdef Batch batch
+    cdef Optimizer opt
+    cdef intp n_params = params.shape[0]
+    cdef intp n_rows = rows.shape[0]
+    cdef intp b, start, since_check = 0
+    cdef intp n_batches = (n_rows + batch_size - 1) // batch_size if batch_size > 0 else 0
+    cdef int part, parts
+    n_threads = check_threads(n_threads)
+    check_loss(net, loss)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+    check_batch(net, n_params, X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], rows,
+                min(batch_size, n_rows), work.shape[0])
+    if optimizer not in (SGD, MOMENTUM, ADAM):
+        raise ValueError(f"optimizer is not an optimizer code: {optimizer}")
+    need_state = {SGD: 0, MOMENTUM: n_params, ADAM: 2 * n_params}[optimizer]
+    if state.shape[0] < need_state:
+        raise ValueError(f"state must hold at least {need_state} values; got {state.shape[0]}")
+    if grad.shape[0] != n_params:
+        raise ValueError(f"grad must hold {n_params} values; got {grad.shape[0]}")
+    if batch_losses.shape[0] < n_batches or completed.shape[0] < 1:
+        raise ValueError(f"batch_losses must hold {n_batches} values and completed 1")
+    opt.kind = optimizer
+    opt.learning_rate = learning_rate
+    opt.l2 = l2
+    opt.momentum = momentum
+    opt.nesterov = nesterov
+    opt.beta1 = beta1
+    opt.beta2 = beta2
+    opt.epsilon = epsilon
+    completed[0] = 0
+    with nogil:
+        for b in range(n_batches):
+            start = b * batch_size
+            batch = gather(net, X, Y, &rows[start], min(batch_size, n_rows - start),
+                           &work[0], n_params, n_threads)
+            samples_phase(net, loss, &params[0], n_params, &batch, True)
+            batch_losses[b] = batch_loss(&batch, <floating*>batch.losses)
+            weights_phase(net, &batch, &grad[0], False, <floating>(1.0 / batch.nb))
+            opt.t = steps_before + b + 1
+            parts = split(n_params * 8, n_params // 4096 + 1, n_threads)
+            if parts == 1:
+                update_share(net, &opt, &params[0], &grad[0], &state[0] if state.shape[0] else NULL,
+                             n_params, 0, 1)
+            else:
+                for part in prange(parts, num_threads=parts, schedule="static"):
+                    update_share(net, &opt, &params[0], &grad[0],
+                                 &state[0] if state.shape[0] else NULL, n_params, part, parts)
+            if not all_finite(&params[0], n_params):
+                break
+            completed[0] = b + 1
+            since_check += batch.step_work
+            if since_check >= signal_check_work:
+                since_check = 0
+                look_for_ctrl_c(b, True)

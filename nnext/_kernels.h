@@ -8,8 +8,10 @@
  *   nn_gemm_nn:  C[i][:] = beta * C[i][:] + alpha * sum_p A(i, p) * B[p][:]
  *                (back-propagated deltas and the fused gradient update; A is
  *                read with any strides, so it can be a matrix or its transpose)
- *   nn_sigmoid:  x[i] = 1 / (1 + exp(-x[i])), vectorised, within 3 ulps of the exact value
+ *   nn_sigmoid, nn_tanh, nn_exp_nonpositive_array: x[i] = f(x[i]), vectorised,
+ *                within a few ulps of the exact value (exp for x <= 0 only)
  *   nn_all_finite: whether x[0..n) holds no NaN or infinity
+ *   nn_sgd_update, nn_momentum_update, nn_adam_update: the optimizers' steps
  *
  * Each is built from register tiles: a tile keeps a small block of C in vector
  * registers while it streams over p, so every value loaded feeds several
@@ -58,6 +60,7 @@ typedef ptrdiff_t nn_intp;
 /* One instantiation per (type, instruction set). */
 #define NN_REAL double
 #define NN_VLEN 4
+#define NN_SQRT __builtin_sqrt
 #define NN_TARGET
 #define NN_FMA 0
 #define NN_NAME(x) x##_d_base
@@ -74,9 +77,11 @@ typedef ptrdiff_t nn_intp;
 #undef NN_NAME
 #undef NN_REAL
 #undef NN_VLEN
+#undef NN_SQRT
 
 #define NN_REAL float
 #define NN_VLEN 8
+#define NN_SQRT __builtin_sqrtf
 #define NN_TARGET
 #define NN_FMA 0
 #define NN_NAME(x) x##_s_base
@@ -93,25 +98,16 @@ typedef ptrdiff_t nn_intp;
 #undef NN_NAME
 #undef NN_REAL
 #undef NN_VLEN
+#undef NN_SQRT
 
-/* The kernels in use, called through these pointers. */
-static void (*nn_gemm_nt_d)(nn_intp, nn_intp, nn_intp, const double *, nn_intp,
-                            const double *, nn_intp, const double *, double *, nn_intp)
-    = gemm_nt_d_base;
-static void (*nn_gemm_nn_d)(nn_intp, nn_intp, nn_intp, double, const double *, nn_intp,
-                            nn_intp, const double *, nn_intp, int, double *, nn_intp)
-    = gemm_nn_d_base;
-static void (*nn_gemm_nt_s)(nn_intp, nn_intp, nn_intp, const float *, nn_intp,
-                            const float *, nn_intp, const float *, float *, nn_intp)
-    = gemm_nt_s_base;
-static void (*nn_gemm_nn_s)(nn_intp, nn_intp, nn_intp, float, const float *, nn_intp,
-                            nn_intp, const float *, nn_intp, int, float *, nn_intp)
-    = gemm_nn_s_base;
+/* The kernels in use, called through pointers nn_<kernel>_d and nn_<kernel>_s. */
+#define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
+    X(all_finite) X(sgd_update) X(momentum_update) X(adam_update)
 
-static void (*nn_sigmoid_d)(double *, nn_intp) = sigmoid_d_base;
-static void (*nn_sigmoid_s)(float *, nn_intp) = sigmoid_s_base;
-static int (*nn_all_finite_d)(const double *, nn_intp) = all_finite_d_base;
-static int (*nn_all_finite_s)(const float *, nn_intp) = all_finite_s_base;
+#define NN_DECLARE(kernel)                                                    \
+    static __typeof__(kernel##_d_base) *nn_##kernel##_d = kernel##_d_base;   \
+    static __typeof__(kernel##_s_base) *nn_##kernel##_s = kernel##_s_base;
+NN_KERNELS(NN_DECLARE)
 
 static int nn_cpu_has_avx2_fma(void)
 {
@@ -123,26 +119,19 @@ static int nn_cpu_has_avx2_fma(void)
 #endif
 }
 
-#define NN_USE_KERNELS(variant)                 \
-    do {                                        \
-        nn_gemm_nt_d = gemm_nt_d_##variant;     \
-        nn_gemm_nn_d = gemm_nn_d_##variant;     \
-        nn_gemm_nt_s = gemm_nt_s_##variant;     \
-        nn_gemm_nn_s = gemm_nn_s_##variant;     \
-        nn_sigmoid_d = sigmoid_d_##variant;     \
-        nn_sigmoid_s = sigmoid_s_##variant;     \
-        nn_all_finite_d = all_finite_d_##variant; \
-        nn_all_finite_s = all_finite_s_##variant; \
-    } while (0)
+#define NN_USE_BASE(kernel) nn_##kernel##_d = kernel##_d_base; nn_##kernel##_s = kernel##_s_base;
+#define NN_USE_AVX2(kernel) nn_##kernel##_d = kernel##_d_avx2; nn_##kernel##_s = kernel##_s_avx2;
 
 /* Use the AVX2 + FMA kernels if asked and the CPU has them; returns whether they are in use. */
 static int nn_select_kernels(int avx2)
 {
+#if NN_HAVE_AVX2_VARIANT
     if (avx2 && nn_cpu_has_avx2_fma()) {
-        NN_USE_KERNELS(avx2);
+        NN_KERNELS(NN_USE_AVX2)
         return 1;
     }
-    NN_USE_KERNELS(base);
+#endif
+    NN_KERNELS(NN_USE_BASE)
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The kernels for one floating-point type and instruction set; included by
  * _kernels.h once per pair with NN_REAL (the type), NN_VLEN (its lanes in 32
- * bytes), NN_TARGET (a target attribute or nothing), NN_FMA (1 where the
+ * bytes), NN_SQRT (its square root), NN_TARGET (a target attribute or nothing), NN_FMA (1 where the
  * target has fused multiply-adds) and NN_NAME(x) (which suffixes a name)
  * defined.
  *
@@ -233,24 +233,53 @@ typedef unsigned int NN_NAME(uvec) __attribute__((vector_size(32)));
 #define NN_SIGN_BIT (-0x7fffffff - 1)
 #endif
 
-NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
+/* The range reduction shared by exp and expm1: for a <= 0 (or NaN), clamped at
+ * NN_EXP_MIN, a = n ln2 + r with |r| <= ln2 / 2.  Returns q with
+ * exp(r) = 1 + q r (q = 1 + r/2 (1 + r/3 (1 + ...))), and sets *r, *scale = 2^n
+ * and *too_small (the lanes below NN_EXP_MIN). */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_reduce)(
+    NN_NAME(vec) a, NN_NAME(vec) *r_out, NN_NAME(vec) *scale, NN_NAME(ivec) *too_small)
 {
     const NN_REAL log2e = 1.4426950408889634;
-    NN_NAME(ivec) too_small = a < NN_EXP_MIN;
-    NN_NAME(vec) clamped = (NN_NAME(vec))(((NN_NAME(ivec))a & ~too_small) |
-                                           ((NN_NAME(ivec))((NN_NAME(vec)){0} + NN_EXP_MIN) & too_small));
+    *too_small = a < NN_EXP_MIN;
+    NN_NAME(vec) clamped = (NN_NAME(vec))(((NN_NAME(ivec))a & ~*too_small) |
+                                           ((NN_NAME(ivec))NN_NAME(splat)(NN_EXP_MIN) & *too_small));
     /* Adding NN_ROUNDER rounds to an integer n, left in the low mantissa bits. */
     NN_NAME(vec) one = NN_NAME(splat)(1);
     NN_NAME(vec) t = NN_NAME(madd)(clamped, NN_NAME(splat)(log2e), NN_NAME(splat)(NN_ROUNDER));
     NN_NAME(vec) n = t - NN_ROUNDER;
     NN_NAME(vec) r = NN_NAME(madd)(-n, NN_NAME(splat)(NN_LN2_LO), clamped - n * NN_LN2_HI);
-    NN_NAME(vec) p = one;
-    for (int degree = NN_EXP_DEGREE; degree >= 1; degree--)
-        p = NN_NAME(madd)(p, r / (NN_REAL)degree, one);
+    NN_NAME(vec) q = one;
+    for (int degree = NN_EXP_DEGREE; degree >= 2; degree--)
+        q = NN_NAME(madd)(q, r / (NN_REAL)degree, one);
     /* Unsigned, so that the arithmetic on a NaN lane's bits wraps instead of overflowing. */
-    NN_NAME(uvec) bits = ((NN_NAME(uvec))t - (NN_NAME(uvec))((NN_NAME(vec)){0} + NN_ROUNDER)
+    NN_NAME(uvec) bits = ((NN_NAME(uvec))t - (NN_NAME(uvec))NN_NAME(splat)(NN_ROUNDER)
                           + NN_EXPONENT_BIAS) << NN_EXPONENT_SHIFT;
-    return (NN_NAME(vec))((NN_NAME(ivec))(p * (NN_NAME(vec))bits) & ~too_small);
+    *r_out = r;
+    *scale = (NN_NAME(vec))bits;
+    return q;
+}
+
+/* exp(a) for a <= 0 (or NaN); lanes below the smallest normal result give 0. */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_nonpositive)(NN_NAME(vec) a)
+{
+    NN_NAME(vec) r, scale;
+    NN_NAME(ivec) too_small;
+    NN_NAME(vec) q = NN_NAME(exp_reduce)(a, &r, &scale, &too_small);
+    NN_NAME(vec) p = NN_NAME(madd)(q, r, NN_NAME(splat)(1));
+    return (NN_NAME(vec))((NN_NAME(ivec))(p * scale) & ~too_small);
+}
+
+/* exp(a) - 1 for a <= 0 (or NaN), to a few ulps even where it is tiny:
+ * 2^n (exp(r) - 1) + (2^n - 1), which is exactly q r when n = 0. */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(expm1_nonpositive)(NN_NAME(vec) a)
+{
+    NN_NAME(vec) r, scale;
+    NN_NAME(ivec) too_small;
+    NN_NAME(vec) q = NN_NAME(exp_reduce)(a, &r, &scale, &too_small);
+    NN_NAME(vec) result = NN_NAME(madd)(scale, q * r, scale - 1);
+    return (NN_NAME(vec))(((NN_NAME(ivec))result & ~too_small) |
+                          ((NN_NAME(ivec))NN_NAME(splat)(-1) & too_small));
 }
 
 /* sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) below, with e = exp(-|z|). */
@@ -258,24 +287,88 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(sigmoid_vec)(NN_NAME(vec) z)
 {
     NN_NAME(vec) e = NN_NAME(exp_nonpositive)((NN_NAME(vec))((NN_NAME(ivec))z | NN_SIGN_BIT));
     NN_NAME(ivec) positive = z >= 0;
-    NN_NAME(vec) one = (NN_NAME(vec)){0} + 1;
+    NN_NAME(vec) one = NN_NAME(splat)(1);
     NN_NAME(vec) numerator = (NN_NAME(vec))(((NN_NAME(ivec))one & positive) |
                                             ((NN_NAME(ivec))e & ~positive));
     return numerator / (one + e);
 }
 
-/* x[i] = sigmoid(x[i]); the last partial vector goes through the same lanes,
- * so every element gets the same result wherever it sits. */
-NN_TARGET static void NN_NAME(sigmoid)(NN_REAL *x, nn_intp n)
+/* tanh(z) = sign(z) * -m / (2 + m), with m = expm1(-2 |z|) in (-1, 0]. */
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(tanh_vec)(NN_NAME(vec) z)
 {
-    nn_intp i = 0;
-    for (; i + NN_VLEN <= n; i += NN_VLEN)
-        NN_NAME(store)(x + i, NN_NAME(sigmoid_vec)(NN_NAME(load)(x + i)));
-    if (i < n) {
-        NN_REAL lanes[NN_VLEN] = {0};
-        memcpy(lanes, x + i, (size_t)(n - i) * sizeof(NN_REAL));
-        NN_NAME(store)(lanes, NN_NAME(sigmoid_vec)(NN_NAME(load)(lanes)));
-        memcpy(x + i, lanes, (size_t)(n - i) * sizeof(NN_REAL));
+    NN_NAME(ivec) sign = (NN_NAME(ivec))z & NN_SIGN_BIT;
+    NN_NAME(vec) magnitude = (NN_NAME(vec))((NN_NAME(ivec))z & ~NN_SIGN_BIT);
+    NN_NAME(vec) m = NN_NAME(expm1_nonpositive)(magnitude * -2);
+    return (NN_NAME(vec))((NN_NAME(ivec))(-m / (m + 2)) | sign);
+}
+
+/* x[i] = f(x[i]) for a vector function f; the last partial vector goes through
+ * the same lanes, so every element gets the same result wherever it sits. */
+#define NN_ELEMENTWISE(name, f)                                                 \
+    NN_TARGET static void NN_NAME(name)(NN_REAL *x, nn_intp n)                  \
+    {                                                                           \
+        nn_intp i = 0;                                                          \
+        for (; i + NN_VLEN <= n; i += NN_VLEN)                                  \
+            NN_NAME(store)(x + i, f(NN_NAME(load)(x + i)));                     \
+        if (i < n) {                                                            \
+            NN_REAL lanes[NN_VLEN] = {0};                                       \
+            memcpy(lanes, x + i, (size_t)(n - i) * sizeof(NN_REAL));            \
+            NN_NAME(store)(lanes, f(NN_NAME(load)(lanes)));                     \
+            memcpy(x + i, lanes, (size_t)(n - i) * sizeof(NN_REAL));            \
+        }                                                                       \
+    }
+
+NN_ELEMENTWISE(sigmoid, NN_NAME(sigmoid_vec))
+NN_ELEMENTWISE(tanh, NN_NAME(tanh_vec))
+NN_ELEMENTWISE(exp_nonpositive_array, NN_NAME(exp_nonpositive))
+
+/*
+ * Optimizer updates of n parameters w from their mean gradient g, with
+ * weight decay l2 (0 for biases): d = g + l2 w, then
+ *   sgd:       w -= lr d
+ *   momentum:  v = mu v - lr d; w += v, or with Nesterov's correction
+ *              w += mu v - lr d (the new v)
+ *   adam:      m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d^2;
+ *              w -= lr / c1 * m / (sqrt(v) / sqrt(c2) + eps), with
+ *              c1 = 1 - b1^t and c2 = 1 - b2^t (Kingma and Ba's bias correction)
+ * Plain loops of IEEE operations, which the compiler vectorises: an element
+ * gets the same result in any variant and wherever it falls.
+ */
+NN_TARGET static void NN_NAME(sgd_update)(NN_REAL *restrict w, const NN_REAL *restrict g,
+                                          nn_intp n, NN_REAL lr, NN_REAL l2)
+{
+    for (nn_intp i = 0; i < n; i++)
+        w[i] -= lr * (g[i] + l2 * w[i]);
+}
+
+NN_TARGET static void NN_NAME(momentum_update)(
+    NN_REAL *restrict w, const NN_REAL *restrict g, NN_REAL *restrict v, nn_intp n,
+    NN_REAL lr, NN_REAL l2, NN_REAL mu, int nesterov)
+{
+    if (nesterov) {
+        for (nn_intp i = 0; i < n; i++) {
+            NN_REAL step = lr * (g[i] + l2 * w[i]);
+            v[i] = mu * v[i] - step;
+            w[i] += mu * v[i] - step;
+        }
+    } else {
+        for (nn_intp i = 0; i < n; i++) {
+            v[i] = mu * v[i] - lr * (g[i] + l2 * w[i]);
+            w[i] += v[i];
+        }
+    }
+}
+
+NN_TARGET static void NN_NAME(adam_update)(
+    NN_REAL *restrict w, const NN_REAL *restrict g, NN_REAL *restrict m, NN_REAL *restrict v,
+    nn_intp n, NN_REAL lr_c1, NN_REAL inv_sqrt_c2, NN_REAL l2, NN_REAL b1, NN_REAL b2,
+    NN_REAL eps)
+{
+    for (nn_intp i = 0; i < n; i++) {
+        NN_REAL d = g[i] + l2 * w[i];
+        m[i] = b1 * m[i] + (1 - b1) * d;
+        v[i] = b2 * v[i] + (1 - b2) * (d * d);
+        w[i] -= lr_c1 * m[i] / (NN_SQRT(v[i]) * inv_sqrt_c2 + eps);
     }
 }
 

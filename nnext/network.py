@@ -1,29 +1,44 @@
-"""Fully connected sigmoid networks, and saving and loading them.
+"""Fully connected networks, and saving and loading them.
 
 `NeuralNetwork` is the only Python code that calls the compiled core
 (`nnext._core`) and sizes its buffers; the training loops in
 `nnext.training` ask it to take steps and to estimate costs.
 """
 import contextlib
+import os
 import textwrap
 import threading
 
 import numpy as np
 
-from . import _checks, _core, _layout, textformat
+from . import _checks, _core, _layout, npzformat, textformat
 from .layers import NeuralInputLayer, NeuralLayer
+
+#: The ways to draw the initial weights.
+INITS = ("uniform", "glorot", "he")
 
 
 class NeuralNetwork:
-    """A fully connected feedforward network with a sigmoid on every layer.
+    """A fully connected feedforward network.
 
     Parameters
     ----------
     shape : list of int
         Neurons per layer, input layer first; at least two layers.
+    activations : str or list of str, optional
+        The activation of each layer after the input: ``"sigmoid"`` (the
+        default, as in the original), ``"tanh"``, ``"relu"``, ``"identity"``
+        or ``"softmax"`` (output layer only).  One name means every layer;
+        a list names each.  Keyword only.
+    init : {"uniform", "glorot", "he"}, optional
+        How the initial parameters are drawn.  ``"uniform"`` (the default):
+        weights and biases uniform in [-0.5, 0.5), as in the original.
+        ``"glorot"``: weights uniform in [-r, r) with r = sqrt(6 / (n_in +
+        n_out)) (Glorot and Bengio), biases 0.  ``"he"``: weights normal with
+        standard deviation sqrt(2 / n_in) (He et al., for ReLU layers),
+        biases 0.  Keyword only.
     seed : None, int or numpy.random.Generator, optional
-        Source of the initial weights and biases, drawn uniformly from
-        [-0.5, 0.5) as in the original program.  Keyword only.
+        Source of the initial weights and biases.  Keyword only.
     dtype : {numpy.float64, numpy.float32}, optional
         Type of the parameters and of all computation.  Keyword only.
 
@@ -31,6 +46,8 @@ class NeuralNetwork:
     ----------
     shape : tuple of int
         Neurons per layer.
+    activations : tuple of str
+        The activation of each layer after the input.
     dtype : numpy.dtype
         Type of the parameters.
     weights : tuple of numpy.ndarray
@@ -59,37 +76,46 @@ class NeuralNetwork:
     (20, 784)
     >>> network.feedforward(np.zeros(784)).shape
     (10,)
+    >>> modern = NeuralNetwork([784, 256, 10], activations=["relu", "softmax"], init="he")
     """
 
-    def __init__(self, shape, *, seed=None, dtype=np.float64):
+    def __init__(self, shape, *, activations=None, init="uniform", seed=None,
+                 dtype=np.float64):
         dtype = _checks.dtype(dtype)
         shape = _checks.shape(shape, dtype.itemsize)
+        activations = _checks.activations(activations, len(shape) - 1)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
         rng = _checks.generator(seed)
-        params = rng.random(_layout.parameter_count(shape)) - 0.5
-        self._set_up(shape, params.astype(dtype, copy=False))
+        self._set_up(shape, activations, _initial_parameters(shape, init, rng).astype(
+            dtype, copy=False))
 
     @classmethod
-    def _from_parameters(cls, shape, params):
+    def _from_parameters(cls, shape, params, activations=None):
         network = cls.__new__(cls)
-        network._set_up(shape, params)
+        network._set_up(shape, _checks.activations(activations, len(shape) - 1), params)
         return network
 
-    def _set_up(self, shape, params):
+    def _set_up(self, shape, activations, params):
         self._shape = tuple(shape)
         self._sizes = np.array(shape, dtype=np.intp)
+        self._activations = activations
+        self._kinds = np.array([_core.ACTIVATIONS[name] for name in activations], np.intc)
         self._params = params
         self._weights, self._biases = _layout.split(params, shape)
         self._layers = [NeuralInputLayer(self)] + [NeuralLayer(self, i)
                                                    for i in range(1, len(shape))]
-        self._activations = None
+        self._last_sample = None
         self._training = threading.Lock()
         self._train_work = np.empty(0, params.dtype)
         self._round_start = None
+        self.reset_optimizer()
 
     # --- pickling and copying ------------------------------------------------
 
     def __getstate__(self):
-        return {"shape": list(self._shape), "params": self._params}
+        return {"shape": list(self._shape), "activations": list(self._activations),
+                "params": self._params, "optimizer": self._optimizer}
 
     def __setstate__(self, state):
         try:
@@ -103,11 +129,21 @@ class NeuralNetwork:
         if len(params) != _layout.parameter_count(shape):
             raise ValueError(f"a pickled NeuralNetwork of shape {list(shape)} must hold "
                              f"{_layout.parameter_count(shape)} parameters; got {len(params)}")
-        self._set_up(shape, np.array(params, dtype=dtype, order="C"))
+        self._set_up(shape, _checks.activations(state.get("activations"), len(shape) - 1),
+                     np.array(params, dtype=dtype, order="C"))
+        optimizer = state.get("optimizer")
+        if optimizer is not None:
+            self._set_optimizer_state(*optimizer)
 
     def copy(self):
-        """Return an independent network with the same shape, dtype and parameters."""
-        return NeuralNetwork._from_parameters(self._shape, self._params.copy())
+        """Return an independent network with the same shape, activations, dtype,
+        parameters and optimizer state."""
+        twin = NeuralNetwork._from_parameters(self._shape, self._params.copy(),
+                                              self._activations)
+        if self._optimizer is not None:
+            name, steps, state = self._optimizer
+            twin._set_optimizer_state(name, steps, state.copy())
+        return twin
 
     __copy__ = copy
 
@@ -116,6 +152,10 @@ class NeuralNetwork:
     @property
     def shape(self):
         return self._shape
+
+    @property
+    def activations(self):
+        return self._activations
 
     @property
     def dtype(self):
@@ -138,7 +178,9 @@ class NeuralNetwork:
         return len(self._shape)
 
     def __repr__(self):
-        return f"NeuralNetwork({list(self._shape)}, dtype={self.dtype.name})"
+        activations = ("" if set(self._activations) == {"sigmoid"}
+                       else f", activations={list(self._activations)}")
+        return f"NeuralNetwork({list(self._shape)}{activations}, dtype={self.dtype.name})"
 
     def __str__(self):
         """The original program's text form: every layer's weights, biases and output."""
@@ -182,13 +224,17 @@ class NeuralNetwork:
         threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
         work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
-        bad_row = _core.feedforward(self._sizes, self._params, X, out, work, threads)
+        bad_row = _core.feedforward(self._sizes, self._kinds, self._params, X, out, work,
+                                    threads)
         if bad_row >= 0:
             raise _checks.nonfinite_row(bad_row, "input_values", "sample")
         return out
 
     def backprop(self, input_values, expected_result):
         """Return the gradient of the cost ``1/2 ||a_L - y||^2`` for one sample.
+
+        (For a network with a softmax output layer, which the squared error
+        cannot train, the gradient of the cross-entropy.)
 
         The original program's per-sample gradient, computed by the compiled
         core: the gradient that `Trainer.train` averages over a batch.
@@ -213,10 +259,8 @@ class NeuralNetwork:
         """
         x = self._sample(input_values, "input_values")
         y = self._sample(expected_result, "expected_result", layer=-1)
-        grad = np.empty_like(self._params)
-        work = np.empty(_core.train_workspace_size(self._sizes, 1), self.dtype)
-        _core.gradient(self._sizes, self._params, x[None, :], y[None, :],
-                       np.zeros(1, np.intp), grad, work, 1)
+        loss = "cross_entropy" if self._activations[-1] == "softmax" else "squared_error"
+        grad, _ = self._gradient(x[None, :], y[None, :], np.zeros(1, np.intp), loss, 1)
         self._forward_one(x)
         return [[w, b] for w, b in reversed(list(zip(*_layout.split(grad, self._shape))))]
 
@@ -253,11 +297,22 @@ class NeuralNetwork:
                                * self.dtype.itemsize,
                                f"batch_size={batch_size} needs working memory")
 
-    def _squared_error(self, X, Y, threads):
-        """The original's cost: sum over the rows of ||a_L - y||^2.  X and Y are
-        C-contiguous arrays of the network's dtype, already checked."""
+    def _loss_sum(self, X, Y, loss, threads):
+        """The sum over the rows of the loss: ||a_L - y||^2 for "squared_error"
+        (the original's cost), the cross-entropy for "cross_entropy".  X and Y
+        are C-contiguous arrays of the network's dtype, already checked."""
         work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
-        return _core.sum_squared_error(self._sizes, self._params, X, Y, work, threads)
+        return _core.loss_sum(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
+                              work, threads)
+
+    def _gradient(self, X, Y, rows, loss, threads):
+        """The mean gradient of the loss over X[rows], Y[rows] (laid out like the
+        parameters), and the sum of the losses."""
+        grad = np.empty_like(self._params)
+        work = np.empty(_core.train_workspace_size(self._sizes, len(rows)), self.dtype)
+        total = _core.gradient(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
+                               rows, grad, work, threads)
+        return grad, total
 
     def _sgd_steps(self, X, Y, rows, learning_step, iterations, threads):
         """Take ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
@@ -275,8 +330,8 @@ class NeuralNetwork:
         params, start = self._params, self._round_start
         start[...] = params
         try:
-            _core.sgd_steps(self._sizes, params, X, Y, rows, learning_step, iterations,
-                            self._train_work, threads)
+            _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows, learning_step,
+                            iterations, self._train_work, threads)
         except KeyboardInterrupt:
             if not np.isfinite(params).all():
                 params[...] = start
@@ -287,12 +342,81 @@ class NeuralNetwork:
         params[...] = start
         for step in range(1, iterations + 1):
             start[...] = params
-            _core.sgd_steps(self._sizes, params, X, Y, rows, learning_step, 1,
+            _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows, learning_step, 1,
                             self._train_work, threads)
             if not np.isfinite(params).all():
                 params[...] = start
                 return step
         raise AssertionError("the replay of a diverged batch stayed finite")
+
+    def reset_optimizer(self):
+        """Forget the optimizer state (velocities, Adam's moments and step count).
+
+        `nnext.fit` keeps that state beside the parameters, so that a second
+        call continues where the first stopped; after this call the next
+        `fit` starts its optimizer afresh.  A `fit` with another optimizer
+        than the last one starts afresh by itself.
+        """
+        self._optimizer = None
+
+    def _set_optimizer_state(self, name, steps, state):
+        if name not in _core.OPTIMIZERS or not _checks.is_int(steps) or steps < 0:
+            raise ValueError(f"optimizer state must be (name, steps, array); got {name!r}, "
+                             f"{steps!r}")
+        state = np.asarray(state)
+        if state.ndim != 1 or state.dtype != self.dtype or len(state) % len(self._params):
+            raise ValueError(f"optimizer state must be a 1-D {self.dtype.name} array of a "
+                             f"multiple of {len(self._params)} values")
+        self._optimizer = (name, int(steps), np.ascontiguousarray(state))
+
+    def _optimizer_state(self, optimizer):
+        """(steps, state array) of ``optimizer``, continued from the last fit
+        if it used the same kind of optimizer, else fresh."""
+        size = {"sgd": 0, "momentum": 1, "adam": 2}[optimizer.name] * len(self._params)
+        if self._optimizer is None or self._optimizer[0] != optimizer.name:
+            self._optimizer = (optimizer.name, 0, np.zeros(size, self.dtype))
+        return self._optimizer
+
+    def _train_epoch(self, X, Y, rows, batch_size, loss, optimizer, l2, threads):
+        """One pass over X[rows], Y[rows] in batches of ``batch_size`` with one
+        optimizer step each (see `nnext.fit`).
+
+        Returns the sum of the batches' losses (each at the parameters its
+        step started from) and None, or the index of the batch whose step made
+        a parameter infinite or NaN: the network then holds the parameters
+        (and optimizer state) of the step before.  On Ctrl-C
+        (KeyboardInterrupt) the network holds those of the last complete step.
+        """
+        name, steps, state = self._optimizer_state(optimizer)
+        n_batches = -(-len(rows) // batch_size)
+        losses = np.zeros(n_batches)
+        completed = np.zeros(1, np.intp)
+        needed = _core.train_workspace_size(self._sizes, min(batch_size, len(rows)))
+        if len(self._train_work) < needed:
+            self._train_work = np.empty(needed, self.dtype)
+        grad = np.empty_like(self._params)
+        epoch_start = (self._params.copy(), state.copy())
+
+        def run(rows):
+            _core.train_epoch(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
+                              rows, batch_size, _core.OPTIMIZERS[name], optimizer.learning_rate,
+                              l2, getattr(optimizer, "momentum", 0.0),
+                              getattr(optimizer, "nesterov", False),
+                              getattr(optimizer, "beta1", 0.0), getattr(optimizer, "beta2", 0.0),
+                              getattr(optimizer, "epsilon", 0.0), steps, state, grad,
+                              self._train_work, losses, completed, threads)
+
+        try:
+            run(rows)
+        finally:
+            self._optimizer = (name, steps + int(completed[0]), state)
+        if completed[0] == n_batches:
+            return float(losses.sum()), None
+        failed = int(completed[0])
+        self._params[...], state[...] = epoch_start
+        if failed:
+            run(rows[:failed * batch_size])
+        return float(losses[:failed].sum()), failed
 
     # --- helpers ---------------------------------------------------------------
 
@@ -311,15 +435,15 @@ class NeuralNetwork:
 
     def _forward_one(self, x):
         activations = np.empty(sum(self._shape[1:]), self.dtype)
-        _core.forward_layers(self._sizes, self._params, x, activations)
-        self._activations = (x.copy(), activations)
+        _core.forward_layers(self._sizes, self._kinds, self._params, x, activations)
+        self._last_sample = (x.copy(), activations)
         return activations[-self._shape[-1]:].copy()
 
     def _last_activations(self, layer):
         """Activations of ``layer`` (0 = inputs) for the last single sample."""
-        if self._activations is None:
+        if self._last_sample is None:
             return np.zeros(self._shape[layer], self.dtype)
-        inputs, activations = self._activations
+        inputs, activations = self._last_sample
         if layer == 0:
             return inputs
         start = sum(self._shape[1:layer])
@@ -348,23 +472,44 @@ class NeuralNetwork:
         return array
 
 
+def _initial_parameters(shape, init, rng):
+    """Flat float64 parameters drawn as ``init`` says (see `NeuralNetwork`)."""
+    if init == "uniform":
+        return rng.random(_layout.parameter_count(shape)) - 0.5
+    params = np.zeros(_layout.parameter_count(shape))
+    for weights, (n_in, n_out) in zip(_layout.split(params, shape)[0], zip(shape, shape[1:])):
+        if init == "glorot":
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            weights[...] = rng.uniform(-limit, limit, weights.shape)
+        else:
+            weights[...] = rng.normal(0.0, np.sqrt(2.0 / n_in), weights.shape)
+    return params
+
+
 def serialize_neural_network(network, file):
     """Write ``network`` to an open text file in the original program's format.
 
     Float64 parameters are written with Python's shortest round-trip repr, so
-    loading the file gives bit-identical weights.
+    loading the file gives bit-identical weights.  The format holds only
+    sigmoid networks, as the original's did.
 
     Parameters
     ----------
     network : NeuralNetwork
     file : file object opened for writing text
 
+    Raises
+    ------
+    ValueError
+        If a layer's activation is not the sigmoid: save such a network in
+        the ``.npz`` format (``nnext.save(network, "name.npz")``).
+
     Examples
     --------
     >>> with open("network_setup.txt", "w") as f:       # doctest: +SKIP
     ...     serialize_neural_network(network, f)
     """
-    check_network(network)
+    _check_text_format(network)
     textformat.write(file, network.shape, network._params)
 
 
@@ -392,10 +537,13 @@ def load_from_file(file, *, dtype=np.float64):
 
 
 def save(network, path):
-    """Save ``network`` to ``path`` in the text format, atomically.
+    """Save ``network`` to ``path``, atomically, in the format its suffix names.
 
-    The file is written beside ``path`` and renamed into place, so an error
-    half-way leaves any previous file at ``path`` untouched.
+    ``.npz``: nnext's versioned binary format (any activations, both dtypes,
+    bit-identical round trips; see `nnext.npzformat`).  Any other suffix: the
+    original program's text format (sigmoid networks only).  The file is
+    written beside ``path`` and renamed into place, so an error half-way
+    leaves any previous file at ``path`` untouched.
 
     Parameters
     ----------
@@ -404,24 +552,35 @@ def save(network, path):
 
     Raises
     ------
+    ValueError
+        If the text format cannot hold the network (not all sigmoid).
     OSError
         If the file cannot be written; ``path`` is then as it was.
 
     Examples
     --------
     >>> nnext.save(network, "digits_recognizer_setup.txt")   # doctest: +SKIP
+    >>> nnext.save(modern_network, "digits.npz")              # doctest: +SKIP
     """
     check_network(network)
-    textformat.atomic_save(path, lambda file: serialize_neural_network(network, file))
+    if _is_npz(path):
+        textformat.atomic_save(path, lambda file: npzformat.write(
+            file, network.shape, network.activations, network._params), binary=True)
+    else:
+        _check_text_format(network)
+        textformat.atomic_save(path, lambda file: serialize_neural_network(network, file))
 
 
-def load(path, *, dtype=np.float64):
-    """Load a network from the file at ``path``.
+def load(path, *, dtype=None):
+    """Load a network from the file at ``path``, in the format its suffix names
+    (``.npz``, or else the original's text format; see `save`).
 
     Parameters
     ----------
     path : str or path-like
-    dtype : {numpy.float64, numpy.float32}, optional
+    dtype : {None, numpy.float64, numpy.float32}, optional
+        The network's dtype: by default the one saved in a ``.npz`` file, and
+        float64 for a text file.
 
     Returns
     -------
@@ -430,10 +589,27 @@ def load(path, *, dtype=np.float64):
     Raises
     ------
     ValueError
-        If the file is not a well-formed network; see `load_from_file`.
+        If the file is not a well-formed network in that format.
     """
+    dtype = None if dtype is None else _checks.dtype(dtype)
+    if _is_npz(path):
+        shape, activations, params = npzformat.read(path)
+        return NeuralNetwork._from_parameters(
+            shape, params.astype(dtype or params.dtype, copy=False), activations)
     with open(path, "rb") as file:
-        return load_from_file(file, dtype=dtype)
+        return load_from_file(file, dtype=dtype or np.float64)
+
+
+def _is_npz(path):
+    return str(os.fspath(path)).lower().endswith(".npz")
+
+
+def _check_text_format(network):
+    check_network(network)
+    if set(network.activations) != {"sigmoid"}:
+        raise ValueError(f"the original's text format holds only sigmoid networks; this one "
+                         f"has {list(network.activations)}: save it as .npz instead "
+                         f"(nnext.save(network, 'name.npz'))")
 
 
 def check_network(network):

@@ -87,3 +87,15 @@ class ProgressLine:
         self.stream.flush()
         self._shown_at = info.elapsed
         self._unshown = None
+
+
+def reporter(progress):
+    """What a training loop calls after each round or epoch: a `ProgressLine`
+    for True, nothing for False or None, or the given callable."""
+    if progress is True:
+        return ProgressLine()
+    if progress is False or progress is None:
+        return lambda info: None
+    if callable(progress):
+        return progress
+    raise TypeError(f"progress must be True, False or a callable; got {progress!r}")

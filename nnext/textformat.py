@@ -118,8 +118,9 @@ def read(file):
     return shape, np.concatenate(chunks)
 
 
-def atomic_save(path, write_to):
-    """Call ``write_to(file)`` on a new file beside ``path``, then rename it into place.
+def atomic_save(path, write_to, binary=False):
+    """Call ``write_to(file)`` on a new file beside ``path`` (opened for ASCII
+    text, or for bytes if ``binary``), then rename it into place.
 
     Whatever happens in between (an exception, a full disk, a crash), ``path``
     is either left as it was or replaced by the complete new file.
@@ -128,7 +129,8 @@ def atomic_save(path, write_to):
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".nnext-", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="ascii") as file:
+        with (os.fdopen(handle, "wb") if binary
+              else os.fdopen(handle, "w", encoding="ascii")) as file:
             write_to(file)
             file.flush()
             os.fsync(file.fileno())

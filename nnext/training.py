@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _checks
 from .network import check_network
-from .progress import ProgressLine, RoundInfo
+from .progress import RoundInfo, reporter
 
 logger = logging.getLogger("nnext.training")
 
@@ -192,6 +192,9 @@ class Trainer:
         ...                        batch_iterations=20, batch_size=50, seed=0)
         """
         check_network(network)
+        if network.activations[-1] == "softmax":
+            raise ValueError("Trainer.train minimises the squared error, which cannot train a "
+                             "softmax output layer; use nnext.fit with loss='cross_entropy'")
         settings = _Settings(
             learning_step=_checks.positive_float(learning_step, "learning_step"),
             batch_iterations=_checks.positive_int(batch_iterations, "batch_iterations"),
@@ -205,7 +208,7 @@ class Trainer:
         )
         cost_batch_size = _optional(_checks.positive_int, cost_estimator_batch_size,
                                     "cost_estimator_batch_size")
-        report = _reporter(progress)
+        report = reporter(progress)
         network._check_batch_memory(settings.batch_size)
         rng = _checks.generator(seed)
         X, Y = training_arrays(training_data, network)
@@ -259,7 +262,7 @@ class Trainer:
         if isinstance(batch, list) and not batch:
             return 0.0
         X, Y = training_arrays(batch, network)
-        return network._squared_error(X, Y, threads)
+        return network._loss_sum(X, Y, "squared_error", threads)
 
 
 @dataclass
@@ -277,8 +280,8 @@ def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
     """The rounds of `Trainer.train`, on checked arrays."""
     result = TrainingResult()
     started = time.perf_counter()
-    result.initial_cost = result.best_cost = network._squared_error(X_cost, Y_cost,
-                                                                    settings.threads)
+    result.initial_cost = result.best_cost = network._loss_sum(
+        X_cost, Y_cost, "squared_error", settings.threads)
     rule = StoppingRule(result.initial_cost, settings.min_improvement, settings.patience)
     try:
         while not rule.done:
@@ -294,7 +297,7 @@ def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
                     f"{result.rounds + 1}: learning_step={settings.learning_step} is too "
                     f"large for this data, try a smaller one. The network keeps the weights "
                     f"of the last finite step.")
-            cost = network._squared_error(X_cost, Y_cost, settings.threads)
+            cost = network._loss_sum(X_cost, Y_cost, "squared_error", settings.threads)
             result.costs.append(cost)
             result.rounds += 1
             rule.update(cost)
@@ -321,16 +324,6 @@ def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
 
 def _rounds_left(rule, rounds, max_rounds):
     return rule.rounds_left if max_rounds is None else min(rule.rounds_left, max_rounds - rounds)
-
-
-def _reporter(progress):
-    if progress is True:
-        return ProgressLine()
-    if progress is False or progress is None:
-        return lambda info: None
-    if callable(progress):
-        return progress
-    raise TypeError(f"progress must be True, False or a callable; got {progress!r}")
 
 
 def _optional(check, value, name):

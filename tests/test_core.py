@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import reference
 from nnext import NeuralNetwork, _core, _layout
 
+SQUARED_ERROR = _core.LOSSES["squared_error"]
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-5}
 # Odd sizes hit every edge of the kernels' tiles; [300, 41, 9] with a batch of
 # 67 is large enough for its first layer to be split between two threads.
@@ -46,20 +47,23 @@ def as_float64(network):
 
 def core_cost(network, X, Y, threads=1):
     work = np.empty(_core.forward_workspace_size(network._sizes, len(X), threads), network.dtype)
-    return _core.sum_squared_error(network._sizes, network._params, X, Y, work, threads)
+    return _core.loss_sum(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+                          work, threads)
 
 
 def core_gradient(network, X, Y, rows, threads=1):
     grad = np.empty_like(network._params)
     work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
-    _core.gradient(network._sizes, network._params, X, Y, np.asarray(rows, np.intp), grad,
+    _core.gradient(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+                   np.asarray(rows, np.intp), grad,
                    work, threads)
     return grad
 
 
 def core_steps(network, X, Y, rows, learning_step, iterations, threads=1):
     work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
-    _core.sgd_steps(network._sizes, network._params, X, Y, np.asarray(rows, np.intp),
+    _core.sgd_steps(network._sizes, network._kinds, network._params, X, Y,
+                    np.asarray(rows, np.intp),
                     learning_step, iterations, work, threads)
 
 
@@ -136,7 +140,7 @@ def test_gradient_is_the_mean_of_the_reference_backprop(shape, dtype, threads):
 def test_forward_layers_gives_every_layer_of_the_reference(shape, dtype):
     network, X, _ = random_problem(shape, dtype, n_samples=1)
     acts = np.empty(sum(shape[1:]), dtype)
-    _core.forward_layers(network._sizes, network._params, X[0], acts)
+    _core.forward_layers(network._sizes, network._kinds, network._params, X[0], acts)
     weights, biases = as_float64(network)
     a, start = X[0].astype(np.float64), 0
     for w, b in zip(weights, biases):
@@ -268,7 +272,8 @@ def test_ctrl_c_during_a_gradient_leaves_the_gradient_unwritten(probe):
     work = np.empty(_core.train_workspace_size(network._sizes, 3))
     probe(ctrl_c_at(0, "forward", []))
     with pytest.raises(KeyboardInterrupt):
-        _core.gradient(network._sizes, network._params, X, Y, np.arange(3, dtype=np.intp),
+        _core.gradient(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+                       np.arange(3, dtype=np.intp),
                        grad, work)
     assert (grad == 7.0).all()
 
@@ -285,8 +290,10 @@ class TestDriverChecks:
         self.network, self.X, self.Y = random_problem([4, 3, 2], np.float64, n_samples=5)
         self.work = np.empty(_core.train_workspace_size(self.network._sizes, 2))
 
-    def steps(self, sizes=None, params=None, X=None, Y=None, rows=(0, 1), work=None):
+    def steps(self, sizes=None, kinds=None, params=None, X=None, Y=None, rows=(0, 1),
+              work=None):
         _core.sgd_steps(self.network._sizes if sizes is None else sizes,
+                        self.network._kinds if kinds is None else np.array(kinds, np.intc),
                         self.network._params if params is None else params,
                         self.X if X is None else X, self.Y if Y is None else Y,
                         np.asarray(rows, np.intp), 0.5, 1,
@@ -303,6 +310,10 @@ class TestDriverChecks:
         (dict(rows=[-1, 0]), r"rows\[0\] must be in \[0, 5\)"),
         (dict(rows=[]), "at least one sample"),
         (dict(work=np.empty(3)), "work must hold at least"),
+        (dict(kinds=[0]), "kinds must hold 2 activations; got 1"),
+        (dict(kinds=[0, 7]), r"kinds\[1\] is not an activation of that layer: 7"),
+        (dict(kinds=[4, 0]), r"kinds\[0\] is not an activation of that layer: 4"),
+        (dict(kinds=[0, 4]), "the squared error cannot train a softmax output layer"),
     ])
     def test_refuses(self, change, message):
         with pytest.raises(ValueError, match=message):
@@ -318,12 +329,14 @@ class TestDriverChecks:
 
     def test_gradient_refuses_a_grad_of_the_wrong_length(self):
         with pytest.raises(ValueError, match="grad must hold 23 values; got 22"):
-            _core.gradient(self.network._sizes, self.network._params, self.X, self.Y,
+            _core.gradient(self.network._sizes, self.network._kinds, SQUARED_ERROR,
+                           self.network._params, self.X, self.Y,
                            np.zeros(1, np.intp), np.empty(22), self.work)
 
     def test_forward_layers_refuses_short_buffers(self):
         with pytest.raises(ValueError, match="acts must hold at least 5 values; got 4"):
-            _core.forward_layers(self.network._sizes, self.network._params, self.X[0],
+            _core.forward_layers(self.network._sizes, self.network._kinds,
+                                 self.network._params, self.X[0],
                                  np.empty(4))
 
 

@@ -163,19 +163,19 @@ def test_each_round_is_batch_iterations_steps_on_one_batch():
     train(network, (X, Y), max_rounds=1, batch_size=7, batch_iterations=5, seed=9)
     rows = np.random.default_rng(9).integers(0, 50, 7, dtype=np.intp)
     work = np.empty(_core.train_workspace_size(start._sizes, 7))
-    _core.sgd_steps(start._sizes, start._params, X, Y, rows, 0.5, 5, work)
+    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 0.5, 5, work)
     np.testing.assert_array_equal(network._params, start._params)
 
 
 def test_cost_estimation_batch_is_drawn_once(monkeypatch):
     seen = []
-    original = NeuralNetwork._squared_error
+    original = NeuralNetwork._loss_sum
 
-    def spy(network, X, Y, threads):
+    def spy(network, X, Y, loss, threads):
         seen.append((X.copy(), Y.copy()))
-        return original(network, X, Y, threads)
+        return original(network, X, Y, loss, threads)
 
-    monkeypatch.setattr(NeuralNetwork, "_squared_error", spy)
+    monkeypatch.setattr(NeuralNetwork, "_loss_sum", spy)
     X, Y = points(100)
     train(NeuralNetwork([2, 1]), (X, Y), cost_estimator_batch_size=30, max_rounds=3, seed=5)
     # The first draw of the seed's generator picks the rows, used every round.
@@ -404,13 +404,13 @@ def test_divergence_keeps_the_weights_of_the_last_finite_step():
     work = np.empty(_core.train_workspace_size(start._sizes, 2))
     for _ in range(5):
         rows = rng.integers(0, 4, 2, dtype=np.intp)
-        _core.sgd_steps(start._sizes, start._params, X, Y, rows, 1.0, 4, work)
+        _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 4, work)
         assert np.isfinite(start._params).all()
     rows = rng.integers(0, 4, 2, dtype=np.intp)
-    _core.sgd_steps(start._sizes, start._params, X, Y, rows, 1.0, 1, work)
+    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 1, work)
     np.testing.assert_array_equal(network._params, start._params)
     assert np.abs(network._params).max() > 1e150
-    _core.sgd_steps(start._sizes, start._params, X, Y, rows, 1.0, 1, work)
+    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 1, work)
     assert not np.isfinite(start._params).all()
 
 
@@ -439,7 +439,7 @@ def test_ctrl_c_keeps_the_last_complete_step(probe):
     work = np.empty(_core.train_workspace_size(start._sizes, 10))
     for steps in (10, 10, 4):
         rows = rng.integers(0, 60, 10, dtype=np.intp)
-        _core.sgd_steps(start._sizes, start._params, X, Y, rows, 0.5, steps, work)
+        _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 0.5, steps, work)
     np.testing.assert_array_equal(network._params, start._params)
 
 
