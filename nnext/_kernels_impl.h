@@ -299,7 +299,8 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(tanh_vec)(NN_NAME(vec) z)
     NN_NAME(ivec) sign = (NN_NAME(ivec))z & NN_SIGN_BIT;
     NN_NAME(vec) magnitude = (NN_NAME(vec))((NN_NAME(ivec))z & ~NN_SIGN_BIT);
     NN_NAME(vec) m = NN_NAME(expm1_nonpositive)(magnitude * -2);
-    return (NN_NAME(vec))((NN_NAME(ivec))(-m / (m + 2)) | sign);
+    NN_NAME(vec) result = -m / (m + 2);
+    return (NN_NAME(vec))(((NN_NAME(ivec))result & ~NN_SIGN_BIT) | sign);
 }
 
 /* x[i] = f(x[i]) for a vector function f; the last partial vector goes through

@@ -50,3 +50,104 @@ def sgd_step(weights, biases, X, Y, learning_step):
     weights = [w - learning_step * (g / len(X)) for w, g in zip(weights, sum_w)]
     biases = [b - learning_step * (g / len(X)) for b, g in zip(biases, sum_b)]
     return weights, biases
+
+
+# --- modern networks: activations, losses, optimizers ------------------------------
+
+def activate(kind, z):
+    if kind == "sigmoid":
+        return sigmoid(z)
+    if kind == "tanh":
+        return np.tanh(z)
+    if kind == "relu":
+        return np.maximum(z, 0)
+    if kind == "identity":
+        return z
+    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def derivative(kind, a):
+    """f'(z) from a = f(z), for every activation but softmax."""
+    return {"sigmoid": a * (1 - a), "tanh": 1 - a * a, "relu": (a > 0).astype(a.dtype),
+            "identity": np.ones_like(a)}[kind]
+
+
+def forward_all(weights, biases, kinds, X):
+    """The activations of every layer, the inputs first."""
+    activations = [X]
+    for w, b, kind in zip(weights, biases, kinds):
+        activations.append(activate(kind, activations[-1] @ w.T + b))
+    return activations
+
+
+def sample_losses(kinds, loss, A, Y, eps):
+    """Each row's loss: 1/2 ||a - y||^2, or the cross-entropy with a clipped at eps."""
+    if loss == "squared_error":
+        return 0.5 * ((A - Y) ** 2).sum(axis=1)
+    if kinds[-1] == "softmax":
+        return -(Y * np.log(np.maximum(A, eps))).sum(axis=1)
+    return -(Y * np.log(np.maximum(A, eps)) + (1 - Y) * np.log(np.maximum(1 - A, eps))).sum(axis=1)
+
+
+def mean_gradient(weights, biases, kinds, loss, X, Y):
+    """The mean over the rows of the gradient of the per-sample loss."""
+    activations = forward_all(weights, biases, kinds, X)
+    a = activations[-1]
+    delta = a - Y
+    if loss == "squared_error":
+        delta = delta * derivative(kinds[-1], a)
+    grads_w, grads_b = [None] * len(weights), [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        grads_w[layer] = delta.T @ activations[layer] / len(X)
+        grads_b[layer] = delta.mean(axis=0)
+        if layer > 0:
+            delta = (delta @ weights[layer]) * derivative(kinds[layer - 1], activations[layer])
+    return grads_w, grads_b
+
+
+class Optimizer:
+    """The optimizers of nnext.fit, written out for one flat array of parameters."""
+
+    def __init__(self, name, learning_rate, momentum=0.9, nesterov=False, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8):
+        self.name, self.lr = name, learning_rate
+        self.mu, self.nesterov = momentum, nesterov
+        self.b1, self.b2, self.eps = beta1, beta2, epsilon
+        self.t, self.v, self.m = 0, 0.0, 0.0
+
+    def step(self, w, g):
+        self.t += 1
+        if self.name == "sgd":
+            return w - self.lr * g
+        if self.name == "momentum":
+            self.v = self.mu * self.v - self.lr * g
+            return w + (self.mu * self.v - self.lr * g if self.nesterov else self.v)
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        m_hat = self.m / (1 - self.b1 ** self.t)
+        v_hat = self.v / (1 - self.b2 ** self.t)
+        return w - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def epoch(weights, biases, kinds, loss, X, Y, rows, batch_size, optimizer, l2=0.0):
+    """One epoch of nnext.fit: batches of X[rows] in order, a step each.  Returns
+    the new weights and biases and the sum of the batches' losses."""
+    weights, biases = [w.copy() for w in weights], [b.copy() for b in biases]
+    total = 0.0
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start:start + batch_size]
+        A = forward_all(weights, biases, kinds, X[batch])[-1]
+        total += sample_losses(kinds, loss, A, Y[batch], np.finfo(X.dtype).eps).sum()
+        grads_w, grads_b = mean_gradient(weights, biases, kinds, loss, X[batch], Y[batch])
+        flat_w = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(weights, biases)])
+        flat_g = np.concatenate([np.concatenate([(g + l2 * w).ravel(), gb])
+                                 for g, gb, w in zip(grads_w, grads_b, weights)])
+        flat_w = optimizer.step(flat_w, flat_g)
+        start_index = 0
+        for layer, w in enumerate(weights):
+            weights[layer] = flat_w[start_index:start_index + w.size].reshape(w.shape)
+            start_index += w.size
+            biases[layer] = flat_w[start_index:start_index + w.shape[0]]
+            start_index += w.shape[0]
+    return weights, biases, total

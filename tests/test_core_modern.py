@@ -1,0 +1,305 @@
+"""The compiled core's activations, losses and optimizers against the plain
+NumPy references in reference.py, and against finite differences."""
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import reference
+from nnext import NeuralNetwork, _core, _layout
+
+LOSS = _core.LOSSES
+OPTIMIZER = _core.OPTIMIZERS
+TOLERANCE = {np.float64: 1e-11, np.float32: 3e-5}
+HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
+# (output activation, loss) pairs that train: softmax only with the cross-entropy,
+# the cross-entropy only on softmax and sigmoid outputs.
+PAIRS = [(out, "squared_error") for out in HIDDEN] + [("softmax", "cross_entropy"),
+                                                      ("sigmoid", "cross_entropy")]
+
+
+@pytest.fixture(params=["baseline", "avx2"], autouse=True)
+def kernels(request):
+    wanted = request.param == "avx2"
+    if _core.use_avx2(wanted) != wanted:
+        _core.use_avx2(True)
+        pytest.skip("this CPU has no AVX2 + FMA")
+    yield request.param
+    _core.use_avx2(True)
+
+
+def problem(shape, kinds, dtype, n_samples=40, seed=0, loss="squared_error"):
+    network = NeuralNetwork(shape, activations=kinds, init="glorot", seed=seed, dtype=dtype)
+    rng = np.random.default_rng(seed + 1)
+    for biases in network.biases:   # not 0, so that no relu input sits exactly on its kink
+        biases[...] = rng.uniform(-0.3, 0.3, biases.shape)
+    X = rng.normal(size=(n_samples, shape[0])).astype(dtype)
+    if kinds[-1] == "softmax":
+        Y = np.eye(shape[-1], dtype=dtype)[rng.integers(0, shape[-1], n_samples)]
+    else:
+        Y = rng.random((n_samples, shape[-1])).astype(dtype)
+    return network, X, Y
+
+
+def as_lists(network):
+    return ([w.astype(np.float64) for w in network.weights],
+            [b.astype(np.float64) for b in network.biases])
+
+
+def core_loss(network, X, Y, loss):
+    work = np.empty(_core.forward_workspace_size(network._sizes, len(X), 1), network.dtype)
+    return _core.loss_sum(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+                          work, 1)
+
+
+def mean_loss(network, X, Y, loss):
+    """The mean per-sample loss, as the gradient's (1/2 ||a - y||^2 for the squared error)."""
+    return (0.5 if loss == "squared_error" else 1.0) * core_loss(network, X, Y, loss) / len(X)
+
+
+def core_gradient(network, X, Y, loss, threads=1):
+    grad = np.empty_like(network._params)
+    work = np.empty(_core.train_workspace_size(network._sizes, len(X)), network.dtype)
+    total = _core.gradient(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+                           np.arange(len(X), dtype=np.intp), grad, work, threads)
+    return grad, total
+
+
+# --- elementwise kernels ----------------------------------------------------------
+
+def ulps(actual, expected):
+    """Distance in units in the last place of the expected values."""
+    spacing = np.spacing(np.abs(expected).astype(actual.dtype))
+    return np.abs(actual.astype(np.float64) - expected) / spacing
+
+
+@pytest.mark.parametrize("dtype, limit", [(np.float64, 720.0), (np.float32, 90.0)])
+@pytest.mark.parametrize("kind", ["tanh", "sigmoid"])
+def test_vector_activations_are_within_a_few_ulps(kind, dtype, limit):
+    # A one-layer identity-weight network applies the activation to its inputs.
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.uniform(-limit, limit, 20000), rng.uniform(-1, 1, 20000),
+                        10.0 ** rng.uniform(-30, 0, 5000) * rng.choice([-1, 1], 5000),
+                        [0.0, -0.0, 1e-300 if dtype == np.float64 else 1e-38]]).astype(dtype)
+    network = NeuralNetwork([1, 1], activations=kind, dtype=dtype)
+    network.weights[0][...] = 1
+    network.biases[0][...] = 0
+    out = network.feedforward(z[:, None])[:, 0]
+    exact = np.array([math.tanh(v) if kind == "tanh" else
+                      (1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)))
+                      for v in z.astype(np.float64)])
+    if dtype == np.float32:
+        exact = exact.astype(np.float32).astype(np.float64)
+    # exp(a) flushes to 0 below a = -708 (float64) or -87 (float32), just
+    # above the smallest normal number: those results are checked absolutely.
+    tiny = np.abs(exact) < math.exp(-708 if dtype == np.float64 else -87)
+    assert ulps(out[~tiny], exact[~tiny]).max() <= 4
+    assert np.abs(out[tiny] - exact[tiny]).max() <= math.exp(-708 if dtype == np.float64 else -87)
+    # The weighted input of +-0 is +0 (the bias 0 is added): tanh gives +0, sigmoid 1/2.
+    assert (out[z == 0] == (0 if kind == "tanh" else 0.5)).all()
+    assert not np.signbit(out[z == 0]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activations_of_infinities_and_nan(dtype):
+    z = np.array([[-np.inf], [np.inf], [np.nan], [-1e308 if dtype == np.float64 else -3e38]],
+                 dtype)
+    expected = {"sigmoid": [0, 1, np.nan, 0], "tanh": [-1, 1, np.nan, -1],
+                "relu": [0, np.inf, np.nan, 0], "identity": [-np.inf, np.inf, np.nan, z[3, 0]]}
+    for kind, values in expected.items():
+        network = NeuralNetwork([1, 1], activations=kind, dtype=dtype)
+        network.weights[0][...] = 1
+        network.biases[0][...] = 0
+        out = np.empty((4, 1), dtype)
+        work = np.empty(_core.forward_workspace_size(network._sizes, 4, 1), dtype)
+        _core.feedforward(network._sizes, network._kinds, network._params, z, out, work, 1)
+        np.testing.assert_array_equal(out[:, 0], np.array(values, dtype))
+
+
+# --- forward pass and losses ------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kinds", [["sigmoid", "tanh", "relu", "identity"],
+                                   ["relu", "tanh", "identity", "softmax"],
+                                   ["tanh", "relu", "sigmoid", "sigmoid"]])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_forward_pass_matches_reference(kinds, dtype, threads):
+    network, X, _ = problem([9, 17, 8, 13, 5], kinds, dtype, n_samples=300)
+    expected = reference.forward_all(*as_lists(network), kinds, X.astype(np.float64))[-1]
+    np.testing.assert_allclose(network.feedforward(X, num_threads=threads), expected,
+                               rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("out, loss", PAIRS)
+def test_losses_match_reference(out, loss, dtype):
+    network, X, Y = problem([6, 7, 4], ["tanh", out], dtype, n_samples=150)
+    A = reference.forward_all(*as_lists(network), network.activations, X.astype(np.float64))[-1]
+    expected = reference.sample_losses(network.activations, loss, A, Y.astype(np.float64),
+                                       np.finfo(dtype).eps).sum()
+    assert mean_loss(network, X, Y, loss) * len(X) == pytest.approx(expected,
+                                                                   rel=10 * TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_and_cross_entropy_survive_extreme_logits(dtype):
+    big = 1e300 if dtype == np.float64 else 1e38
+    network = NeuralNetwork([3, 3], activations="softmax", dtype=dtype)
+    network.weights[0][...] = np.eye(3)
+    network.biases[0][...] = 0
+    X = np.array([[big, 0, -big], [-big, -big, -big], [1000, 999, -1000], [0, 0, 0]], dtype)
+    Y = np.eye(3, dtype=dtype)[[0, 1, 1, 2]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A = network.feedforward(X)
+        losses = [mean_loss(network, X[i:i + 1], Y[i:i + 1], "cross_entropy") for i in range(4)]
+        grad, _ = core_gradient(network, X, Y, "cross_entropy")
+    assert np.isfinite(A).all() and np.allclose(A.sum(axis=1), 1)
+    np.testing.assert_array_equal(A[0], [1, 0, 0])
+    np.testing.assert_allclose(A[1], [1 / 3] * 3, rtol=1e-6)
+    assert losses[0] == 0                                    # right and sure: no loss
+    assert losses[1] == pytest.approx(math.log(3), rel=1e-6)
+    assert losses[2] == pytest.approx(1 + math.log1p(math.exp(-1)), rel=1e-5)
+    assert np.isfinite(losses).all() and np.isfinite(grad).all()
+    # Sure and wrong: the loss is large but finite (probability clipped at eps).
+    wrong = mean_loss(network, X[:1], np.eye(3, dtype=dtype)[[2]], "cross_entropy")
+    assert wrong == pytest.approx(-math.log(np.finfo(dtype).eps), rel=1e-6)
+
+
+# --- gradients ----------------------------------------------------------------------
+
+def numeric_gradient(network, X, Y, loss, eps=1e-6):
+    params = network._params
+    grad = np.empty_like(params)
+    for i in range(len(params)):
+        saved = params[i]
+        params[i] = saved + eps
+        up = mean_loss(network, X, Y, loss)
+        params[i] = saved - eps
+        down = mean_loss(network, X, Y, loss)
+        params[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("out, loss", PAIRS)
+def test_gradients_follow_finite_differences(hidden, out, loss, depth):
+    shape = [4, 5, 6, 3][:depth - 1] + [3]
+    kinds = [hidden] * (depth - 2) + [out]
+    network, X, Y = problem(shape, kinds, np.float64, n_samples=7, seed=depth)
+    if hidden == "relu":
+        X += 0.05   # keep weighted inputs off relu's kink
+    grad, total = core_gradient(network, X, Y, loss)
+    assert total == pytest.approx(core_loss(network, X, Y, loss), rel=1e-12)
+    np.testing.assert_allclose(grad, numeric_gradient(network, X, Y, loss), rtol=1e-5,
+                               atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("out, loss", PAIRS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gradients_match_reference(out, loss, dtype, threads):
+    kinds = ["relu", "tanh", out]
+    network, X, Y = problem([300, 41, 9, 5], kinds, dtype, n_samples=67)
+    grad, _ = core_gradient(network, X, Y, loss, threads)
+    grads_w, grads_b = reference.mean_gradient(*as_lists(network), kinds, loss,
+                                               X.astype(np.float64), Y.astype(np.float64))
+    mine_w, mine_b = _layout.split(grad, network.shape)
+    for mine, theirs in zip(mine_w + mine_b, grads_w + grads_b):
+        np.testing.assert_allclose(mine, theirs, rtol=10 * TOLERANCE[dtype],
+                                   atol=10 * TOLERANCE[dtype])
+
+
+# --- the epoch driver and the optimizers ----------------------------------------------
+
+SETTINGS = {"sgd": dict(learning_rate=0.1), "momentum": dict(learning_rate=0.05, momentum=0.8),
+            "nesterov": dict(learning_rate=0.05, momentum=0.8, nesterov=True),
+            "adam": dict(learning_rate=0.01, beta1=0.8, beta2=0.99, epsilon=1e-7)}
+
+
+def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before, l2=0.0,
+               threads=1):
+    settings = {**dict(learning_rate=0.0, momentum=0.0, nesterov=False, beta1=0.0, beta2=0.0,
+                       epsilon=0.0), **SETTINGS[name]}
+    n_batches = -(-len(rows) // batch_size)
+    losses, completed = np.zeros(n_batches), np.zeros(1, np.intp)
+    work = np.empty(_core.train_workspace_size(network._sizes, batch_size), network.dtype)
+    _core.train_epoch(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+                      np.asarray(rows, np.intp), batch_size,
+                      OPTIMIZER["momentum" if name == "nesterov" else name],
+                      settings["learning_rate"], l2, settings["momentum"], settings["nesterov"],
+                      settings["beta1"], settings["beta2"], settings["epsilon"], steps_before,
+                      state, np.empty_like(network._params), work, losses, completed, threads)
+    return losses, int(completed[0])
+
+
+def state_size(name, network):
+    return {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[name] * len(network._params)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(SETTINGS))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_two_epochs_of_each_optimizer_match_reference(name, dtype, threads):
+    kinds = ["relu", "softmax"]
+    network, X, Y = problem([300, 37, 7], kinds, dtype, n_samples=103)
+    weights, biases = as_lists(network)
+    optimizer = reference.Optimizer("momentum" if name == "nesterov" else name,
+                                    **SETTINGS[name])
+    state = np.zeros(state_size(name, network), dtype)
+    rng = np.random.default_rng(0)
+    for epoch in range(2):
+        rows = rng.permutation(len(X))
+        weights, biases, expected = reference.epoch(weights, biases, kinds, "cross_entropy",
+                                                    X.astype(np.float64), Y.astype(np.float64),
+                                                    rows, 25, optimizer, l2=0.01)
+        losses, completed = core_epoch(network, X, Y, rows, 25, "cross_entropy", name, state,
+                                       steps_before=5 * epoch, l2=0.01, threads=threads)
+        assert completed == 5
+        assert losses.sum() == pytest.approx(expected, rel=20 * TOLERANCE[dtype])
+    tolerance = 1e-9 if dtype == np.float64 else 2e-4
+    for mine, theirs in zip(network.weights + network.biases, weights + biases):
+        np.testing.assert_allclose(mine, theirs, rtol=tolerance, atol=tolerance)
+
+
+def test_weight_decay_spares_the_biases():
+    network, X, Y = problem([5, 4, 3], ["tanh", "identity"], np.float64)
+    start, twin = network.copy(), network.copy()
+    rows = np.arange(len(X))
+    core_epoch(network, X, Y, rows, len(X), "squared_error", "sgd", np.zeros(0), 0, l2=0.5)
+    core_epoch(twin, X, Y, rows, len(X), "squared_error", "sgd", np.zeros(0), 0, l2=0.0)
+    for layer in range(2):
+        # One sgd step: w - lr (g + l2 w) = (w - lr g) - lr l2 w, for weights only.
+        np.testing.assert_allclose(network.weights[layer],
+                                   twin.weights[layer] - 0.1 * 0.5 * start.weights[layer],
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(network.biases[layer], twin.biases[layer])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_epochs_do_not_depend_on_the_thread_count(dtype):
+    results = []
+    for threads in (1, 2, 3):
+        network, X, Y = problem([300, 41, 30, 9], ["relu", "tanh", "softmax"], dtype,
+                                n_samples=200)
+        state = np.zeros(state_size("adam", network), dtype)
+        losses, _ = core_epoch(network, X, Y, np.arange(200)[::-1].copy(), 64, "cross_entropy",
+                               "adam", state, 0, l2=0.001, threads=threads)
+        results.append((network._params, state, losses))
+    for params, state, losses in results[1:]:
+        np.testing.assert_array_equal(params, results[0][0])
+        np.testing.assert_array_equal(state, results[0][1])
+        np.testing.assert_array_equal(losses, results[0][2])
+
+
+def test_epoch_stops_at_the_first_step_that_is_not_finite():
+    network, X, Y = problem([3, 4, 1], ["relu", "identity"], np.float64, n_samples=40)
+    X[25] = 1e300   # the batch holding row 25 (batch 3 of 10) overflows
+    losses, completed = core_epoch(network, X, Y, np.arange(40), 4, "squared_error", "sgd",
+                                   np.zeros(0), 0)
+    assert completed == 6 and not np.isfinite(network._params).all()
+    assert np.isfinite(losses[:6]).all()
