@@ -4,7 +4,10 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import nnext
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 
@@ -60,3 +63,20 @@ def test_seed_sweep_reports_each_seed_and_the_median(tmp_path):
     summary = re.search(r"median ([\d.]+)% \(range ([\d.]+)% to ([\d.]+)%\)", lines[-1])
     assert [float(x) for x in summary.groups()] == pytest.approx(
         [(rates[0] + rates[1]) / 2, rates[0], rates[1]], abs=0.006)
+
+
+def test_modern_digits_recogniser_on_a_short_run(tmp_path):
+    out, progress = run("digits_modern.py", "--epochs", "2", cwd=tmp_path, stderr=True)
+    lines = out.splitlines()
+    assert re.fullmatch(r"Trained in [\d.]+ s: 2 epochs \(stopped: epochs\), best epoch \d "
+                        r"with validation accuracy [\d.]+%", lines[0])
+    accuracy = float(re.fullmatch(r"Test accuracy: ([\d.]+)%", lines[1]).group(1))
+    assert accuracy > 95
+    assert progress.splitlines()[-1].startswith("epoch 2: loss ")
+    network = nnext.load(tmp_path / "digits_modern.npz")
+    assert network.activations == ("relu", "softmax") and network.dtype == np.float32
+    images, labels = nnext.load_mnist(os.path.join(EXAMPLES, os.pardir, "datasets", "mnist"),
+                                      "test")
+    X = images.reshape(len(images), -1).astype(np.float32) / 255
+    assert np.mean(network.feedforward(X).argmax(1) == labels) == pytest.approx(accuracy / 100,
+                                                                                abs=5e-5)

@@ -321,3 +321,16 @@ def test_initialisations_have_their_spread(init):
         assert abs(w.mean()) < 0.002
     again = NeuralNetwork([400, 300, 10], init=init, seed=0)
     np.testing.assert_array_equal(again._params, network._params)
+
+
+def test_optimizer_state_travels_with_pickles_and_copies():
+    import pickle
+    X, Y = blobs(100)
+    network = classifier()
+    fit(network, X, Y, epochs=2, patience=None, seed=0)
+    twins = [pickle.loads(pickle.dumps(network)), network.copy()]
+    for net in [network] + twins:
+        fit(net, X, Y, epochs=2, patience=None, seed=5)
+    for twin in twins:
+        np.testing.assert_array_equal(twin._params, network._params)
+        assert twin.activations == network.activations
