@@ -16,15 +16,7 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 2e-5}
 SHAPES = [[2, 1], [3, 7, 1, 5], [5, 4, 3], [4, 6, 5, 3], [9, 17, 8, 13, 2], [300, 41, 9]]
 
 
-@pytest.fixture(params=["baseline", "avx2"], autouse=True)
-def kernels(request):
-    """Run each test with the portable kernels and with the AVX2 + FMA ones."""
-    wanted = request.param == "avx2"
-    if _core.use_avx2(wanted) != wanted:
-        _core.use_avx2(True)
-        pytest.skip("this CPU has no AVX2 + FMA")
-    yield request.param
-    _core.use_avx2(True)
+pytestmark = pytest.mark.usefixtures("each_kernel_variant")
 
 
 @pytest.fixture(params=[1, 2])

@@ -20,14 +20,7 @@ PAIRS = [(out, "squared_error") for out in HIDDEN] + [("softmax", "cross_entropy
                                                       ("sigmoid", "cross_entropy")]
 
 
-@pytest.fixture(params=["baseline", "avx2"], autouse=True)
-def kernels(request):
-    wanted = request.param == "avx2"
-    if _core.use_avx2(wanted) != wanted:
-        _core.use_avx2(True)
-        pytest.skip("this CPU has no AVX2 + FMA")
-    yield request.param
-    _core.use_avx2(True)
+pytestmark = pytest.mark.usefixtures("each_kernel_variant")
 
 
 def problem(shape, kinds, dtype, n_samples=40, seed=0, loss="squared_error"):
