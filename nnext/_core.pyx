@@ -21,6 +21,8 @@ is large enough, ``n_threads`` OpenMP threads share the first by samples and
 the second by columns of the weights.  Every value is computed the same way
 whatever the split, so results do not depend on the thread count.
 """
+import os
+
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.math cimport log
@@ -31,7 +33,9 @@ ctypedef Py_ssize_t intp
 
 cdef extern from "_kernels.h" nogil:
     int NN_OPENMP
-    int nn_select_kernels(int avx2)
+    int nn_select_kernels(int wanted)
+    int nn_best_variant()
+    intp nn_panel_d, nn_panel_s
     void nn_gemm_nt_d(intp m, intp n, intp k, const double* a, intp lda,
                       const double* b, intp ldb, const double* bias, double* c, intp ldc)
     void nn_gemm_nt_s(intp m, intp n, intp k, const float* a, intp lda,
@@ -79,8 +83,6 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
     THREAD_MIN_WORK = 1 << 17
-    # Column splits of the weights fall on multiples of this (whole kernel panels).
-    COLUMN_GRAIN = 24
 
 cdef enum:
     SIGMOID, TANH, RELU, IDENTITY, SOFTMAX          # activations
@@ -101,16 +103,36 @@ ctypedef struct Net:
     const int* kinds        # the activation of layer l is kinds[l - 1]
 
 
-def use_avx2(bint enabled):
-    """Use the AVX2 + FMA kernels (if the CPU has them) or the baseline ones.
+#: The kernel variants, from the x86-64 baseline to the widest.
+KERNELS = ("baseline", "avx2", "avx512")
+#: The variants this CPU can run.
+AVAILABLE_KERNELS = KERNELS[:nn_best_variant() + 1]
 
-    Returns whether the AVX2 kernels are now in use.
+
+def use_kernels(name):
+    """Use the kernels of variant ``name`` ("baseline", "avx2" or "avx512"), or,
+    if this CPU cannot run them, the widest below it that it can.
+
+    Returns the name of the variant now in use (also in ``nnext._core.kernels``).
     """
-    return bool(nn_select_kernels(enabled))
+    global kernels
+    if name not in KERNELS:
+        raise ValueError(f"kernels must be one of {', '.join(KERNELS)}; got {name!r}")
+    kernels = KERNELS[nn_select_kernels(KERNELS.index(name))]
+    return kernels
 
 
-#: True when the AVX2 + FMA kernels are in use (chosen at import by CPU feature).
-avx2 = use_avx2(True)
+def _initial_kernels():
+    """The widest variant, or the one the environment variable NNEXT_KERNELS names."""
+    wanted = os.environ.get("NNEXT_KERNELS", "avx512")
+    if wanted not in KERNELS:
+        raise ImportError(f"NNEXT_KERNELS must be one of {', '.join(KERNELS)}; got {wanted!r}")
+    return wanted
+
+
+#: The kernel variant in use: the widest this CPU runs, unless NNEXT_KERNELS
+#: names a narrower one.
+kernels = use_kernels(_initial_kernels())
 
 
 # ---------------------------------------------------------------------------
@@ -463,6 +485,7 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     this is a gradient step; with accumulate off and alpha = 1 / nb it writes
     the mean gradient."""
     cdef intp l, j, s, lo, hi, n_in, n_out, grains
+    cdef intp grain = nn_panel_d if floating is double else nn_panel_s
     cdef floating total
     cdef floating* t = target
     cdef const floating* a_prev = x
@@ -470,9 +493,9 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        grains = (n_in + COLUMN_GRAIN - 1) // COLUMN_GRAIN
-        lo = min(n_in, part * grains // parts * COLUMN_GRAIN)
-        hi = min(n_in, (part + 1) * grains // parts * COLUMN_GRAIN)
+        grains = (n_in + grain - 1) // grain
+        lo = min(n_in, part * grains // parts * grain)
+        hi = min(n_in, (part + 1) * grains // parts * grain)
         gemm_nn(n_out, hi - lo, nb, alpha, delta_t, nb, 1, a_prev + lo, n_in, accumulate,
                 t + lo, n_in)
         for j in range(part * n_out // parts, (part + 1) * n_out // parts):

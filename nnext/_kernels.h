@@ -15,13 +15,14 @@
  *
  * Each is built from register tiles: a tile keeps a small block of C in vector
  * registers while it streams over p, so every value loaded feeds several
- * multiply-adds.  Vectors are GCC/Clang vector extensions of 32 bytes; the
- * same source is compiled twice, for the x86-64 baseline and for AVX2 + FMA,
- * and nn_select_kernels() picks one at import time by CPU feature, so a wheel
- * built for any x86-64 runs everywhere and uses the wide units where they
- * exist.  Every element of C is computed by the same sequence of operations
- * whatever the tile or the split between threads, so results do not depend
- * on the thread count.
+ * multiply-adds.  Vectors are GCC/Clang vector extensions; the same source is
+ * compiled three times (_kernels_variants.h): for the x86-64 baseline and for
+ * AVX2 + FMA with 32-byte vectors, and for AVX-512 with 64-byte vectors and
+ * larger tiles (it has 32 vector registers).  nn_select_kernels() picks one
+ * at import time by CPU feature, so a wheel built for any x86-64 runs
+ * everywhere and uses the wide units where they exist.  Every element of C is
+ * computed by the same sequence of operations whatever the tile or the split
+ * between threads, so results do not depend on the thread count.
  */
 #ifndef NNEXT_KERNELS_H
 #define NNEXT_KERNELS_H
@@ -33,11 +34,13 @@ typedef ptrdiff_t nn_intp;
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
-#define NN_HAVE_AVX2_VARIANT 1
+#define NN_X86 1
 #define NN_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define NN_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
 #else
-#define NN_HAVE_AVX2_VARIANT 0
+#define NN_X86 0
 #define NN_TARGET_AVX2
+#define NN_TARGET_AVX512
 #endif
 
 #define NN_INLINE static inline __attribute__((always_inline))
@@ -48,57 +51,29 @@ typedef ptrdiff_t nn_intp;
 #define NN_OPENMP 0
 #endif
 
-/* Tile sizes: rows x columns of C held in registers (12 vector accumulators;
- * with the NR vectors of B and one of A, the 16 registers of AVX2). */
-#define NN_NT_MR 4
-#define NN_NT_NR 3
-/* Rows of B (neurons) that the forward kernel keeps in L2: 200 kB at k = 784. */
-#define NN_NT_NB (256 / (nn_intp)sizeof(NN_REAL))
-#define NN_NN_MR 4
-#define NN_NN_NV 3
+/* One instantiation per (type, instruction set); see _kernels_variants.h. */
+#define NN_JOIN_(a, b, c) a##b##c
+#define NN_JOIN(a, b, c) NN_JOIN_(a, b, c)
 
-/* One instantiation per (type, instruction set). */
 #define NN_REAL double
-#define NN_VLEN 4
+#define NN_DOUBLE 1
 #define NN_SQRT __builtin_sqrt
-#define NN_TARGET
-#define NN_FMA 0
-#define NN_NAME(x) x##_d_base
-#include "_kernels_impl.h"
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NAME
-#define NN_TARGET NN_TARGET_AVX2
-#define NN_FMA NN_HAVE_AVX2_VARIANT
-#define NN_NAME(x) x##_d_avx2
-#include "_kernels_impl.h"
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NAME
+#define NN_TYPE _d
+#include "_kernels_variants.h"
 #undef NN_REAL
-#undef NN_VLEN
+#undef NN_DOUBLE
 #undef NN_SQRT
+#undef NN_TYPE
 
 #define NN_REAL float
-#define NN_VLEN 8
+#define NN_DOUBLE 0
 #define NN_SQRT __builtin_sqrtf
-#define NN_TARGET
-#define NN_FMA 0
-#define NN_NAME(x) x##_s_base
-#include "_kernels_impl.h"
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NAME
-#define NN_TARGET NN_TARGET_AVX2
-#define NN_FMA NN_HAVE_AVX2_VARIANT
-#define NN_NAME(x) x##_s_avx2
-#include "_kernels_impl.h"
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NAME
+#define NN_TYPE _s
+#include "_kernels_variants.h"
 #undef NN_REAL
-#undef NN_VLEN
+#undef NN_DOUBLE
 #undef NN_SQRT
+#undef NN_TYPE
 
 /* The kernels in use, called through pointers nn_<kernel>_d and nn_<kernel>_s. */
 #define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
@@ -109,30 +84,50 @@ typedef ptrdiff_t nn_intp;
     static __typeof__(kernel##_s_base) *nn_##kernel##_s = kernel##_s_base;
 NN_KERNELS(NN_DECLARE)
 
-static int nn_cpu_has_avx2_fma(void)
+/* The variants this CPU can run: 0 baseline, 1 AVX2 + FMA, 2 AVX-512. */
+static int nn_best_variant(void)
 {
-#if NN_HAVE_AVX2_VARIANT
+#if NN_X86
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 1;
 #endif
+    return 0;
 }
 
-#define NN_USE_BASE(kernel) nn_##kernel##_d = kernel##_d_base; nn_##kernel##_s = kernel##_s_base;
-#define NN_USE_AVX2(kernel) nn_##kernel##_d = kernel##_d_avx2; nn_##kernel##_s = kernel##_s_avx2;
+#define NN_USE(kernel, variant) \
+    nn_##kernel##_d = kernel##_d_##variant; nn_##kernel##_s = kernel##_s_##variant;
+#define NN_USE_BASE(kernel) NN_USE(kernel, base)
+#define NN_USE_AVX2(kernel) NN_USE(kernel, avx2)
+#define NN_USE_AVX512(kernel) NN_USE(kernel, avx512)
 
-/* Use the AVX2 + FMA kernels if asked and the CPU has them; returns whether they are in use. */
-static int nn_select_kernels(int avx2)
+/* Columns per panel of nn_gemm_nn in the kernels in use: splitting the columns
+ * between threads on whole panels keeps every panel whole.  (Any split gives
+ * the same bits: a column takes the same operations in a panel or past one.) */
+static nn_intp nn_panel_d = NN_NN_NV_BASE * 32 / 8, nn_panel_s = NN_NN_NV_BASE * 32 / 4;
+
+/* Use the kernels of variant `wanted` (0 baseline, 1 AVX2 + FMA, 2 AVX-512),
+ * or of the best variant below it that the CPU runs; returns the variant in use. */
+static int nn_select_kernels(int wanted)
 {
-#if NN_HAVE_AVX2_VARIANT
-    if (avx2 && nn_cpu_has_avx2_fma()) {
+    int variant = wanted < nn_best_variant() ? wanted : nn_best_variant();
+    if (variant == 2) {
+        NN_KERNELS(NN_USE_AVX512)
+        nn_panel_d = NN_NN_NV_AVX512 * 64 / 8;
+        nn_panel_s = NN_NN_NV_AVX512 * 64 / 4;
+    } else if (variant == 1) {
         NN_KERNELS(NN_USE_AVX2)
-        return 1;
+        nn_panel_d = NN_NN_NV_AVX2 * 32 / 8;
+        nn_panel_s = NN_NN_NV_AVX2 * 32 / 4;
+    } else {
+        NN_KERNELS(NN_USE_BASE)
+        nn_panel_d = NN_NN_NV_BASE * 32 / 8;
+        nn_panel_s = NN_NN_NV_BASE * 32 / 4;
     }
-#endif
-    NN_KERNELS(NN_USE_BASE)
-    return 0;
+    return variant;
 }
 
 #endif

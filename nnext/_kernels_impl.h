@@ -1,8 +1,9 @@
 /*
  * The kernels for one floating-point type and instruction set; included by
- * _kernels.h once per pair with NN_REAL (the type), NN_VLEN (its lanes in 32
- * bytes), NN_SQRT (its square root), NN_TARGET (a target attribute or nothing), NN_FMA (1 where the
- * target has fused multiply-adds) and NN_NAME(x) (which suffixes a name)
+ * _kernels_variants.h once per pair with NN_REAL (the type), NN_DOUBLE (1 for
+ * double), NN_SQRT (its square root), NN_VBYTES (the vector width in bytes),
+ * NN_TARGET (a target attribute or nothing), NN_FMA (1 where the target has
+ * fused multiply-adds), the tile sizes and NN_NAME(x) (which suffixes a name)
  * defined.
  *
  * Every multiply-add is written as madd / smadd: fused where NN_FMA is 1,
@@ -11,23 +12,34 @@
  * computes the same bits at every optimisation level.
  */
 
-typedef NN_REAL NN_NAME(vec) __attribute__((vector_size(32)));
+#if NN_DOUBLE
+#define NN_VLEN (NN_VBYTES / 8)
+#else
+#define NN_VLEN (NN_VBYTES / 4)
+#endif
+/* Rows of B (neurons) that the forward kernel keeps in L2: 200 kB at k = 784. */
+#define NN_NT_NB (256 / (nn_intp)sizeof(NN_REAL))
+
+typedef NN_REAL NN_NAME(vec) __attribute__((vector_size(NN_VBYTES)));
 
 /* Every lane x.  (Not 0 + x: that addition is not the identity for x = -0,
  * so the compiler would have to perform it.) */
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(splat)(NN_REAL x)
 {
-#if NN_VLEN == 4
-    return (NN_NAME(vec)){x, x, x, x};
-#else
-    return (NN_NAME(vec)){x, x, x, x, x, x, x, x};
-#endif
+    NN_NAME(vec) v;
+    for (int lane = 0; lane < NN_VLEN; lane++)
+        v[lane] = x;
+    return v;
 }
 
 /* a * b + c for vectors and for scalars. */
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(madd)(NN_NAME(vec) a, NN_NAME(vec) b, NN_NAME(vec) c)
 {
-#if NN_FMA && NN_VLEN == 4
+#if NN_FMA && NN_VBYTES == 64 && NN_DOUBLE
+    return (NN_NAME(vec))_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+#elif NN_FMA && NN_VBYTES == 64
+    return (NN_NAME(vec))_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif NN_FMA && NN_DOUBLE
     return (NN_NAME(vec))_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
 #elif NN_FMA
     return (NN_NAME(vec))_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
@@ -38,7 +50,7 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(madd)(NN_NAME(vec) a, NN_NAME(vec) b, N
 
 NN_INLINE NN_TARGET NN_REAL NN_NAME(smadd)(NN_REAL a, NN_REAL b, NN_REAL c)
 {
-#if NN_FMA && NN_VLEN == 4
+#if NN_FMA && NN_DOUBLE
     return __builtin_fma(a, b, c);
 #elif NN_FMA
     return __builtin_fmaf(a, b, c);
@@ -209,9 +221,9 @@ NN_TARGET static void NN_NAME(gemm_nn)(
  * truncation below half an ulp), and 2^n built in the exponent bits.  Lanes
  * below the smallest normal result give 0.
  */
-#if NN_VLEN == 4
-typedef long long NN_NAME(ivec) __attribute__((vector_size(32)));
-typedef unsigned long long NN_NAME(uvec) __attribute__((vector_size(32)));
+#if NN_DOUBLE
+typedef long long NN_NAME(ivec) __attribute__((vector_size(NN_VBYTES)));
+typedef unsigned long long NN_NAME(uvec) __attribute__((vector_size(NN_VBYTES)));
 #define NN_EXP_MIN -708.0
 #define NN_EXP_DEGREE 13
 #define NN_LN2_HI 0.693145751953125             /* few bits: n * NN_LN2_HI is exact */
@@ -221,8 +233,8 @@ typedef unsigned long long NN_NAME(uvec) __attribute__((vector_size(32)));
 #define NN_EXPONENT_BIAS 1023
 #define NN_SIGN_BIT (-0x7fffffffffffffffLL - 1)    /* only the sign bit set */
 #else
-typedef int NN_NAME(ivec) __attribute__((vector_size(32)));
-typedef unsigned int NN_NAME(uvec) __attribute__((vector_size(32)));
+typedef int NN_NAME(ivec) __attribute__((vector_size(NN_VBYTES)));
+typedef unsigned int NN_NAME(uvec) __attribute__((vector_size(NN_VBYTES)));
 #define NN_EXP_MIN -87.0f
 #define NN_EXP_DEGREE 7
 #define NN_LN2_HI 0.693359375f
@@ -396,3 +408,5 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_EXPONENT_SHIFT
 #undef NN_EXPONENT_BIAS
 #undef NN_SIGN_BIT
+#undef NN_VLEN
+#undef NN_NT_NB

@@ -6,7 +6,8 @@ from nnext import _core
 
 def pytest_report_header(config):
     build = "bounds-checked debug build" if _core.debug_build else "release build"
-    return f"nnext {nnext.__version__} from {nnext.__file__} ({build})"
+    return (f"nnext {nnext.__version__} from {nnext.__file__} ({build}, {_core.kernels} "
+            f"kernels)")
 
 
 @pytest.fixture
@@ -18,12 +19,15 @@ def probe():
     _core._set_interrupt_probe(None)
 
 
-@pytest.fixture(params=["baseline", "avx2"])
+# The variant chosen at import (the widest, unless NNEXT_KERNELS says otherwise).
+INITIAL_KERNELS = _core.kernels
+
+
+@pytest.fixture(params=_core.KERNELS)
 def each_kernel_variant(request):
-    """Run a test with the portable kernels and with the AVX2 + FMA ones."""
-    wanted = request.param == "avx2"
-    if _core.use_avx2(wanted) != wanted:
-        _core.use_avx2(True)
-        pytest.skip("this CPU has no AVX2 + FMA")
+    """Run a test with each kernel variant: baseline, AVX2 + FMA, AVX-512."""
+    if request.param not in _core.AVAILABLE_KERNELS:
+        pytest.skip(f"this CPU cannot run the {request.param} kernels")
+    _core.use_kernels(request.param)
     yield request.param
-    _core.use_avx2(True)
+    _core.use_kernels(INITIAL_KERNELS)

@@ -4,8 +4,9 @@ A [6, 5, 4, 3] sigmoid network trained by `Trainer.train` with the original's
 algorithm on fixed data, in float64 and float32, with each kernel variant the
 recording machine had (``python tests/pinned_training.py``).  The baseline
 weights are nnext 0.1's; the AVX2 ones were recorded again when its kernels
-made their fused multiply-adds explicit (the same bits in every build since).
-Re-record only for a change that is meant to change these results.
+made their fused multiply-adds explicit (the same bits in every build since);
+the AVX-512 ones when that variant was added.  Re-record only for a change
+that is meant to change these results.
 """
 import os
 
@@ -35,13 +36,15 @@ def trained(dtype):
 
 
 def main():
-    arrays = {}
-    for variant, wanted in (("baseline", False), ("avx2", True)):
-        if _core.use_avx2(wanted) != wanted:
-            continue
+    """Record the weights of every variant this CPU runs (keeping the others)."""
+    with np.load(PINNED) as old:
+        arrays = dict(old)
+    initial = _core.kernels
+    for variant in _core.AVAILABLE_KERNELS:
+        _core.use_kernels(variant)
         for dtype in ("float64", "float32"):
             arrays[f"{variant}_{dtype}"] = trained(dtype)
-    _core.use_avx2(True)
+    _core.use_kernels(initial)
     np.savez(PINNED, **arrays)
     print(sorted(arrays))
 

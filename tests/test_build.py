@@ -1,6 +1,8 @@
 """The build under test is the one asked for (.ci/run runs the suite against
 several builds, chosen by the environment switches of setup.py)."""
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -29,7 +31,39 @@ def test_sanitizers_are_loaded_exactly_when_asked_for():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="reads Linux's CPU flags")
-def test_avx2_kernels_are_chosen_exactly_when_the_cpu_has_avx2_and_fma():
+def test_the_widest_kernels_this_cpu_runs_are_chosen():
     with open("/proc/cpuinfo") as f:
-        flags = next(line for line in f if line.startswith("flags")).split()
-    assert _core.avx2 == ("avx2" in flags and "fma" in flags)
+        flags = set(next(line for line in f if line.startswith("flags")).split())
+    if {"avx512f", "avx512dq", "avx512vl", "fma"} <= flags:
+        widest = "avx512"
+    elif {"avx2", "fma"} <= flags:
+        widest = "avx2"
+    else:
+        widest = "baseline"
+    assert _core.AVAILABLE_KERNELS == _core.KERNELS[:_core.KERNELS.index(widest) + 1]
+    assert _core.kernels == os.environ.get("NNEXT_KERNELS", widest)
+
+
+def test_kernels_can_be_chosen_by_name():
+    initial = _core.kernels
+    try:
+        for name in _core.AVAILABLE_KERNELS:
+            assert _core.use_kernels(name) == name == _core.kernels
+        with pytest.raises(ValueError, match="kernels must be one of baseline, avx2, avx512; "
+                                             "got 'sse'"):
+            _core.use_kernels("sse")
+    finally:
+        _core.use_kernels(initial)
+
+
+@pytest.mark.parametrize("value", ["baseline", "avx2", "bogus"])
+def test_the_environment_names_the_kernels(value, tmp_path):
+    script = "from nnext import _core; print(_core.kernels)"
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               env={**os.environ, "NNEXT_KERNELS": value}, cwd=tmp_path,
+                               timeout=60)
+    if value == "bogus":
+        assert "NNEXT_KERNELS must be one of baseline, avx2, avx512; got 'bogus'" in completed.stderr
+    else:
+        assert completed.stdout.strip() == min(value, _core.AVAILABLE_KERNELS[-1],
+                                               key=_core.KERNELS.index)

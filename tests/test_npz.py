@@ -96,7 +96,23 @@ def test_bad_archives_are_refused(tmp_path, changes, message):
 
 def test_pickled_objects_are_refused(tmp_path):
     path = write(tmp_path, arrays(activations=np.array(["relu", "tanh", "softmax"], object)))
-    with pytest.raises(ValueError, match="Object arrays cannot be loaded"):
+    with pytest.raises(ValueError, match="member 'activations.npy' holds Python objects"):
+        nnext.load(path)
+
+
+def test_a_header_that_asks_for_more_than_the_member_holds_is_refused(tmp_path):
+    # A hostile header could make a reader allocate terabytes; this one is refused first.
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**12,)})
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays().items():
+            if name != "params":
+                with archive.open(name + ".npy", "w") as member:
+                    np.lib.format.write_array(member, array)
+        archive.writestr("params.npy", buffer.getvalue() + b"\0" * 64)
+    with pytest.raises(ValueError, match="'params.npy' declares more data than it holds"):
         nnext.load(path)
 
 
