@@ -7,6 +7,7 @@ scikit-learn rows appear when those packages happen to be installed.
 
     python benchmarks/bench.py                 # W1-W4 and inference
     python benchmarks/bench.py --main-job      # also the digits recogniser, end to end
+    python benchmarks/bench.py --kernels avx2,avx512   # nnext's kernel variants side by side
 
 Columns: median sample-gradients (or, for inference, samples) per second; the
 ratio to vectorised NumPy in the same dtype; the fraction of the machine's
@@ -22,6 +23,7 @@ import time
 import numpy as np
 
 import nnext
+from nnext import _core
 from nnext.training import Trainer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,11 +66,12 @@ def problem(shape, dtype, n_samples=2000):
 
 # --- runners: each returns a function run(rounds) -> samples processed --------
 
-def nnext_training(shape, batch_size, dtype):
+def nnext_training(shape, batch_size, dtype, kernels):
     X, Y = problem(shape, dtype)
     network = nnext.NeuralNetwork(shape, seed=0, dtype=dtype)
 
     def run(rounds):
+        _core.use_kernels(kernels)
         Trainer().train(network, (X, Y), LEARNING_STEP, BATCH_ITERATIONS, batch_size,
                         max_batches_without_improvement=rounds + 1,
                         cost_estimator_batch_size=1, max_rounds=rounds, seed=0)
@@ -142,11 +145,12 @@ def sklearn_training(shape, batch_size, dtype):
     return run
 
 
-def nnext_inference(shape, dtype):
+def nnext_inference(shape, dtype, kernels):
     X, _ = problem(shape, dtype, n_samples=10000)
     network = nnext.NeuralNetwork(shape, seed=0, dtype=dtype)
 
     def run(rounds):
+        _core.use_kernels(kernels)
         for _ in range(rounds):
             network.feedforward(X)
         return rounds * len(X)
@@ -218,6 +222,9 @@ def main(argv=None):
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
     parser.add_argument("--others", default="pytorch,scikit-learn",
                         help="optional competitors, when installed")
+    parser.add_argument("--kernels", default=_core.kernels,
+                        help="nnext's kernel variants to run side by side, e.g. avx2,avx512 "
+                             f"(this CPU runs {', '.join(_core.AVAILABLE_KERNELS)})")
     parser.add_argument("--main-job", action="store_true",
                         help="also time the digits recogniser's training, end to end")
     args = parser.parse_args(argv)
@@ -228,13 +235,22 @@ def main(argv=None):
     print(f"training: {BATCH_ITERATIONS} steps per batch; median of {args.repeats} "
           f"interleaved runs of about {args.seconds} s")
     others = args.others.split(",")
+    variants = args.kernels.split(",")
+    for variant in variants:
+        if variant not in _core.AVAILABLE_KERNELS:
+            parser.error(f"this CPU runs the kernels {', '.join(_core.AVAILABLE_KERNELS)}; "
+                         f"got {variant!r}")
+
+    def nnext_name(variant):
+        return "nnext" if len(variants) == 1 else f"nnext {variant}"
     for name in args.workloads.split(","):
         shape, batch_size = WORKLOADS[name]
         flops = training_flops(shape)
         print(f"{name} {shape}, batch {batch_size}: {flops:,} FLOP/sample")
         for dtype in (np.float64, np.float32):
-            runners = {"nnext": nnext_training(shape, batch_size, dtype),
-                       "numpy": numpy_training(shape, batch_size, dtype)}
+            runners = {nnext_name(k): nnext_training(shape, batch_size, dtype, k)
+                       for k in variants}
+            runners["numpy"] = numpy_training(shape, batch_size, dtype)
             runners.update(optional_runners(shape, batch_size, dtype, others))
             medians = compare(runners, args.repeats, args.seconds)
             for runner, median in medians.items():
@@ -245,14 +261,15 @@ def main(argv=None):
     for name, shape in INFERENCE.items():
         flops = 2 * sum(n_in * n_out for n_in, n_out in zip(shape, shape[1:]))
         for dtype in (np.float64, np.float32):
-            medians = compare({"nnext": nnext_inference(shape, dtype),
-                               "numpy": numpy_inference(shape, dtype)},
-                              args.repeats, args.seconds)
+            runners = {nnext_name(k): nnext_inference(shape, dtype, k) for k in variants}
+            runners["numpy"] = numpy_inference(shape, dtype)
+            medians = compare(runners, args.repeats, args.seconds)
             for runner, median in medians.items():
                 print_row(f"{name} {runner} {np.dtype(dtype).name}", median,
                           medians["numpy"], flops, peaks[dtype])
 
     if args.main_job:
+        _core.use_kernels(variants[-1])
         main_job(args.repeats)
 
 

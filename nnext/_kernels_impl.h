@@ -26,10 +26,13 @@ typedef NN_REAL NN_NAME(vec) __attribute__((vector_size(NN_VBYTES)));
  * so the compiler would have to perform it.) */
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(splat)(NN_REAL x)
 {
-    NN_NAME(vec) v;
-    for (int lane = 0; lane < NN_VLEN; lane++)
-        v[lane] = x;
-    return v;
+#if NN_VLEN == 4
+    return (NN_NAME(vec)){x, x, x, x};
+#elif NN_VLEN == 8
+    return (NN_NAME(vec)){x, x, x, x, x, x, x, x};
+#else
+    return (NN_NAME(vec)){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+#endif
 }
 
 /* a * b + c for vectors and for scalars. */
