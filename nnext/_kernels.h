@@ -51,6 +51,11 @@ typedef ptrdiff_t nn_intp;
 #define NN_OPENMP 0
 #endif
 
+/* 1 / k! for k = 0..13: the coefficients of exp's Taylor polynomial. */
+static const double nn_inverse_factorial[14] = {
+    1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+    1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
+
 /* One instantiation per (type, instruction set); see _kernels_variants.h. */
 #define NN_JOIN_(a, b, c) a##b##c
 #define NN_JOIN(a, b, c) NN_JOIN_(a, b, c)

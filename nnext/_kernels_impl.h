@@ -250,8 +250,9 @@ typedef unsigned int NN_NAME(uvec) __attribute__((vector_size(NN_VBYTES)));
 
 /* The range reduction shared by exp and expm1: for a <= 0 (or NaN), clamped at
  * NN_EXP_MIN, a = n ln2 + r with |r| <= ln2 / 2.  Returns q with
- * exp(r) = 1 + q r (q = 1 + r/2 (1 + r/3 (1 + ...))), and sets *r, *scale = 2^n
- * and *too_small (the lanes below NN_EXP_MIN). */
+ * exp(r) = 1 + q r, q = sum over k = 1..NN_EXP_DEGREE of r^(k-1) / k! (by
+ * Horner's rule, one multiply-add per degree), and sets *r, *scale = 2^n and
+ * *too_small (the lanes below NN_EXP_MIN). */
 NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_reduce)(
     NN_NAME(vec) a, NN_NAME(vec) *r_out, NN_NAME(vec) *scale, NN_NAME(ivec) *too_small)
 {
@@ -260,13 +261,12 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(exp_reduce)(
     NN_NAME(vec) clamped = (NN_NAME(vec))(((NN_NAME(ivec))a & ~*too_small) |
                                            ((NN_NAME(ivec))NN_NAME(splat)(NN_EXP_MIN) & *too_small));
     /* Adding NN_ROUNDER rounds to an integer n, left in the low mantissa bits. */
-    NN_NAME(vec) one = NN_NAME(splat)(1);
     NN_NAME(vec) t = NN_NAME(madd)(clamped, NN_NAME(splat)(log2e), NN_NAME(splat)(NN_ROUNDER));
     NN_NAME(vec) n = t - NN_ROUNDER;
     NN_NAME(vec) r = NN_NAME(madd)(-n, NN_NAME(splat)(NN_LN2_LO), clamped - n * NN_LN2_HI);
-    NN_NAME(vec) q = one;
-    for (int degree = NN_EXP_DEGREE; degree >= 2; degree--)
-        q = NN_NAME(madd)(q, r / (NN_REAL)degree, one);
+    NN_NAME(vec) q = NN_NAME(splat)((NN_REAL)nn_inverse_factorial[NN_EXP_DEGREE]);
+    for (int degree = NN_EXP_DEGREE - 1; degree >= 1; degree--)
+        q = NN_NAME(madd)(q, r, NN_NAME(splat)((NN_REAL)nn_inverse_factorial[degree]));
     /* Unsigned, so that the arithmetic on a NaN lane's bits wraps instead of overflowing. */
     NN_NAME(uvec) bits = ((NN_NAME(uvec))t - (NN_NAME(uvec))NN_NAME(splat)(NN_ROUNDER)
                           + NN_EXPONENT_BIAS) << NN_EXPONENT_SHIFT;

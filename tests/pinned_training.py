@@ -2,11 +2,12 @@
 
 A [6, 5, 4, 3] sigmoid network trained by `Trainer.train` with the original's
 algorithm on fixed data, in float64 and float32, with each kernel variant the
-recording machine had (``python tests/pinned_training.py``).  The baseline
-weights are nnext 0.1's; the AVX2 ones were recorded again when its kernels
-made their fused multiply-adds explicit (the same bits in every build since);
-the AVX-512 ones when that variant was added.  Re-record only for a change
-that is meant to change these results.
+recording machine had (``python tests/pinned_training.py``), and, as
+``nnext01_baseline_*``, the weights nnext 0.1 reached with its baseline
+kernels, which every variant must stay within rounding of.  The variants'
+weights were recorded again when the kernels made their fused multiply-adds
+explicit and when exp's polynomial came to multiply by 1/k! instead of
+dividing by k; re-record only for a change meant to change them.
 """
 import os
 

@@ -1,4 +1,5 @@
 """The compiled kernels against the plain NumPy reference in reference.py."""
+import itertools
 import signal
 
 import numpy as np
@@ -354,3 +355,28 @@ def test_random_shapes_match_reference(shape, n_samples, batch_size, dtype, seed
     np.testing.assert_allclose(network.feedforward(X),
                                reference.feedforward(weights, biases, X.astype(np.float64)),
                                rtol=tolerance, atol=tolerance)
+
+
+# Sizes around every tile edge of every variant: tiles are at most 6 rows of
+# samples by 4 neurons (forward) or 6 by 4 vectors of 16 floats (backward).
+EDGE_INPUTS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 47, 49, 65]
+EDGE_OUTPUTS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 13]
+EDGE_BATCHES = [1, 2, 5, 6, 7, 12, 13, 18, 19]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_tile_edge_matches_reference(dtype):
+    rng = np.random.default_rng(0)
+    tolerance = TOLERANCE[dtype] * 10
+    for n_in, n_out in itertools.product(EDGE_INPUTS, EDGE_OUTPUTS):
+        nb = EDGE_BATCHES[(n_in + n_out) % len(EDGE_BATCHES)]
+        network, X, Y = random_problem([n_in, n_out, 3], dtype, n_samples=nb,
+                                       seed=int(rng.integers(1000)))
+        weights, biases = as_float64(network)
+        expected = reference.feedforward(weights, biases, X.astype(np.float64))
+        np.testing.assert_allclose(network.feedforward(X, num_threads=2), expected,
+                                   rtol=tolerance, atol=tolerance)
+        weights, biases = reference.sgd_step(weights, biases, X.astype(np.float64),
+                                             Y.astype(np.float64), 0.7)
+        core_steps(network, X, Y, np.arange(nb), 0.7, 1, threads=2)
+        assert_parameters_close(network, weights, biases, tolerance)
