@@ -90,7 +90,7 @@ class BuildWithOptionalOpenMP(build_ext):
 core = Extension(
     "nnext._core",
     sources=["nnext/_core.pyx"],
-    depends=["nnext/_kernels.h", "nnext/_kernels_impl.h"],
+    depends=["nnext/_kernels.h", "nnext/_kernels_variants.h", "nnext/_kernels_impl.h"],
     include_dirs=["nnext"],
     define_macros=[("NNEXT_DEBUG", int(DEBUG))],
     extra_compile_args=compile_args,

@@ -172,9 +172,16 @@ def nonfinite_row(row, name, what="row"):
 
 def finite_rows(array, name, what="row"):
     """Raise if ``array`` (2-D) holds NaN or infinity, naming the first bad row."""
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise nonfinite_row(int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0]),
-                            name, what)
+    if array.dtype.kind != "f":
+        return
+    if array.dtype in SUPPORTED_DTYPES and array.flags.c_contiguous:
+        row = _core.first_nonfinite_row(array)     # one pass, nothing allocated
+    elif np.isfinite(array).all():
+        row = -1
+    else:
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+    if row >= 0:
+        raise nonfinite_row(row, name, what)
 
 
 def matrix(value, n_columns, name, dtype, what="row", check_finite=True):

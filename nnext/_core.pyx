@@ -684,6 +684,20 @@ def loss_sum(const intp[::1] sizes, const int[::1] kinds, int loss,
     return total
 
 
+def first_nonfinite_row(const floating[:, ::1] X):
+    """The index of the first row of X holding NaN or infinity, or -1."""
+    cdef intp i, found = -1
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return -1
+    with nogil:
+        if not all_finite(&X[0, 0], X.shape[0] * X.shape[1]):
+            for i in range(X.shape[0]):
+                if not all_finite(&X[i, 0], X.shape[1]):
+                    found = i
+                    break
+    return found
+
+
 def forward_layers(const intp[::1] sizes, const int[::1] kinds, const floating[::1] params,
                    const floating[::1] x, floating[::1] acts):
     """Write the activations of layers 1..L for the one sample x into acts, one

@@ -296,3 +296,24 @@ def test_epoch_stops_at_the_first_step_that_is_not_finite():
                                    np.zeros(0), 0)
     assert completed == 6 and not np.isfinite(network._params).all()
     assert np.isfinite(losses[:6]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+def test_optimizer_state_is_flushed_below_the_smallest_normal(name, dtype):
+    # A dead relu unit gets zero gradients: its velocity (or Adam's first
+    # moment) decays by 0.8 a step.  From 1e-30 (1e-300 in float64), 120 steps
+    # would leave it subnormal (slow on many CPUs); the flush leaves 0.
+    network, X, Y = problem([3, 4, 2], ["relu", "identity"], dtype, n_samples=1)
+    network.weights[0][0] = [-5.0, -5.0, -5.0]
+    network.biases[0][0] = 0.5
+    X[...] = 0.3                     # the unit's input is -4: dead from the start
+    dead = np.r_[0:3, 12]            # its weights and bias in the parameters
+    state = np.zeros(state_size(name, network), dtype)
+    start = 1e-300 if dtype == np.float64 else 1e-30
+    state[dead] = start
+    assert 0 < start * 0.8 ** 120 < np.finfo(dtype).tiny
+    core_epoch(network, X, Y, np.zeros(120, np.intp), 1, "squared_error", name, state, 0)
+    assert (state[dead] == 0).all()
+    tiny = np.finfo(dtype).tiny
+    assert not ((state != 0) & (np.abs(state) < tiny)).any() and state.any()
