@@ -168,6 +168,23 @@ def numpy_inference(shape, dtype):
     return run
 
 
+def torch_inference(shape, dtype):
+    import torch
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    X = torch.from_numpy(problem(shape, dtype, n_samples=10000)[0])
+    layers = []
+    for n_in, n_out in zip(shape, shape[1:]):
+        layers += [torch.nn.Linear(n_in, n_out, dtype=torch_dtype), torch.nn.Sigmoid()]
+    model = torch.nn.Sequential(*layers)
+
+    def run(rounds):
+        with torch.no_grad():
+            for _ in range(rounds):
+                model(X)
+        return rounds * len(X)
+    return run
+
+
 # --- measuring ---------------------------------------------------------------
 
 def rate(run, seconds):
@@ -263,6 +280,11 @@ def main(argv=None):
         for dtype in (np.float64, np.float32):
             runners = {nnext_name(k): nnext_inference(shape, dtype, k) for k in variants}
             runners["numpy"] = numpy_inference(shape, dtype)
+            if "pytorch" in others:
+                try:
+                    runners["pytorch"] = torch_inference(shape, dtype)
+                except ImportError:
+                    pass
             medians = compare(runners, args.repeats, args.seconds)
             for runner, median in medians.items():
                 print_row(f"{name} {runner} {np.dtype(dtype).name}", median,
