@@ -11,6 +11,7 @@ import numpy as np
 
 import nnext
 from digits_recognizer_seeds import seed_list
+from pictures import save_pictures
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
@@ -43,6 +44,9 @@ def main(argv=None):
     parser.add_argument("--output", default="digits_modern.npz")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights, split and batches")
     parser.add_argument("--epochs", type=int, default=30, help="the most epochs to train")
+    parser.add_argument("--plot", metavar="DIR", default=None,
+                        help="write learning_curve.png, confusion_matrix.png, mistakes.png and "
+                             "hidden_units.png to DIR (needs matplotlib)")
     parser.add_argument("--seeds", type=seed_list, default=None,
                         help="train once per seed (as 0-4 or 0,3) and report each run and "
                              "the median and range, instead of one run")
@@ -55,11 +59,27 @@ def main(argv=None):
     print(f"Trained in {history.training_time:.1f} s: {history.epochs} epochs "
           f"(stopped: {history.stopped_because}), best epoch {history.best_epoch} with "
           f"validation accuracy {100 * history.val_accuracy[history.best_epoch - 1]:.2f}%")
-    accuracy = test_accuracy(network, *nnext.load_mnist(args.data, "test"))
+    images, labels = nnext.load_mnist(args.data, "test")
+    accuracy = test_accuracy(network, images, labels)
     print(f"Test accuracy: {100 * accuracy:.2f}%")
     nnext.save(network, args.output)
     print(f"Network saved to {args.output}")
+    if args.plot:
+        plot_digits(args.plot, network, history, images, labels)
     return accuracy
+
+
+def plot_digits(directory, network, history, images, labels):
+    """The four pictures of what the network learned, in directory."""
+    from nnext import plot
+
+    predicted = network.feedforward(digit_arrays(images, labels)[0]).argmax(axis=1)
+    save_pictures(directory, [
+        ("learning_curve", lambda ax: plot.learning_curve(history, ax=ax), (6, 4)),
+        ("confusion_matrix", lambda ax: plot.confusion_matrix(labels, predicted, ax=ax), (6, 6)),
+        ("mistakes", lambda ax: plot.mistakes(images, labels, predicted, ax=ax), (7, 8)),
+        ("hidden_units", lambda ax: plot.hidden_units(network, n=64, ax=ax), (6, 5)),
+    ])
 
 
 def sweep(args):

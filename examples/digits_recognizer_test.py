@@ -7,6 +7,7 @@ import numpy as np
 
 import nnext
 from nnext.network import load_from_file
+from pictures import save_pictures
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
@@ -21,6 +22,9 @@ def main(argv=None):
     parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
     parser.add_argument("--network", default="digits_recognizer_setup.txt")
     parser.add_argument("--cases", action="store_true", help="print a line per test digit")
+    parser.add_argument("--plot", metavar="DIR", default=None,
+                        help="write confusion_matrix.png and mistakes.png to DIR "
+                             "(needs matplotlib)")
     args = parser.parse_args(argv)
 
     with open(args.network) as f:
@@ -33,6 +37,13 @@ def main(argv=None):
     good = int(np.sum(predicted == labels))
     bad = len(labels) - good
     print("Good: %d Bad: %d Success Rate: %f" % (good, bad, good / (good + bad)))
+    if args.plot:
+        from nnext import plot
+        save_pictures(args.plot, [
+            ("confusion_matrix", lambda ax: plot.confusion_matrix(labels, predicted, ax=ax),
+             (6, 6)),
+            ("mistakes", lambda ax: plot.mistakes(images, labels, predicted, ax=ax), (7, 8)),
+        ])
     return good / (good + bad)
 
 

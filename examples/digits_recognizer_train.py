@@ -10,6 +10,7 @@ import numpy as np
 import nnext
 from nnext.network import NeuralNetwork
 from nnext.training import Trainer
+from pictures import save_pictures
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
@@ -48,6 +49,9 @@ def main(argv=None):
     parser.add_argument("--max-rounds", type=int, default=None,
                         help="stop after this many rounds at the latest (for a quick run)")
     parser.add_argument("--verbose", action="store_true", help="log every round")
+    parser.add_argument("--plot", metavar="DIR", default=None,
+                        help="write learning_curve.png and hidden_units.png to DIR "
+                             "(needs matplotlib; the test script writes the other two)")
     args = parser.parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s")
@@ -58,6 +62,12 @@ def main(argv=None):
           f"best cost {result.best_cost:.1f}, stopped: {result.stopped_because}")
     nnext.save(network, args.output)
     print(f"Network saved to {args.output}")
+    if args.plot:
+        from nnext import plot
+        save_pictures(args.plot, [
+            ("learning_curve", lambda ax: plot.learning_curve(result, ax=ax), (6, 4)),
+            ("hidden_units", lambda ax: plot.hidden_units(network, ax=ax), (6, 5)),
+        ])
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def test_simple_example_classifies_new_points(tmp_path):
 
 
 def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
-    out, progress = run("digits_recognizer_train.py", "--max-rounds", "60", cwd=tmp_path,
-                        stderr=True)
+    out, progress = run("digits_recognizer_train.py", "--max-rounds", "60", "--plot", "p",
+                        cwd=tmp_path, stderr=True)
+    assert sorted(os.listdir(tmp_path / "p")) == ["hidden_units.png", "learning_curve.png"]
     assert re.match(r"Trained in [\d.]+ s: 60 rounds, best cost [\d.]+, stopped: max_rounds",
                     out)
     # Not a terminal: a few plain progress lines, the last one for round 60.
@@ -41,8 +42,9 @@ def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
     assert 1 <= len(lines) < 60 and lines[-1].startswith("round 60: cost ")
     network_file = tmp_path / "digits_recognizer_setup.txt"
     assert network_file.read_text().startswith("3\n784\n20\n10\n[")
-    out = run("digits_recognizer_test.py", "--cases", cwd=tmp_path)
-    lines = out.splitlines()
+    out = run("digits_recognizer_test.py", "--cases", "--plot", "q", cwd=tmp_path)
+    assert sorted(os.listdir(tmp_path / "q")) == ["confusion_matrix.png", "mistakes.png"]
+    lines = [line for line in out.splitlines() if not line.startswith("Wrote ")]
     assert len(lines) == 10001 and lines[0].startswith("Case 0: ")
     match = re.fullmatch(r"Good: (\d+) Bad: (\d+) Success Rate: ([\d.]+)", lines[-1])
     good, bad, rate = match.groups()
@@ -66,8 +68,12 @@ def test_seed_sweep_reports_each_seed_and_the_median(tmp_path):
 
 
 def test_modern_digits_recogniser_on_a_short_run(tmp_path):
-    out, progress = run("digits_modern.py", "--epochs", "2", cwd=tmp_path, stderr=True)
-    lines = out.splitlines()
+    out, progress = run("digits_modern.py", "--epochs", "2", "--plot", "pictures",
+                        cwd=tmp_path, stderr=True)
+    for name in ("learning_curve", "confusion_matrix", "mistakes", "hidden_units"):
+        picture = (tmp_path / "pictures" / f"{name}.png").read_bytes()
+        assert picture.startswith(b"\x89PNG\r\n\x1a\n") and 1000 < len(picture) < 200_000
+    lines = out.splitlines()[:2]
     assert re.fullmatch(r"Trained in [\d.]+ s: 2 epochs \(stopped: epochs\), best epoch \d "
                         r"with validation accuracy [\d.]+%", lines[0])
     accuracy = float(re.fullmatch(r"Test accuracy: ([\d.]+)%", lines[1]).group(1))
