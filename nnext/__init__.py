@@ -11,14 +11,13 @@ program (``nnext.network``, ``nnext.training``):
 - `ProgressLine`, `RoundInfo`, `EpochInfo`
 - `load_mnist`
 """
+from ._version import __version__
 from .datasets import load_mnist
 from .epochs import EarlyStopping, EpochInfo, History, fit
 from .network import NeuralNetwork, load, load_from_file, save, serialize_neural_network
 from .optimizers import SGD, Adam, Momentum
 from .progress import ProgressLine, RoundInfo
 from .training import StoppingRule, Trainer, TrainingDataSample, TrainingResult
-
-__version__ = "0.1.0"
 
 __all__ = [
     "NeuralNetwork", "serialize_neural_network", "load_from_file", "save", "load",

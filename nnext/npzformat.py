@@ -2,14 +2,14 @@
 
 Version 1 holds exactly these arrays (``numpy.savez``, no pickled objects):
 
-==============  =============================================================
-``format``      the string ``"nnext network"``
-``version``     the integer 1
-``shape``       int64, the neurons of each layer, input layer first
-``activations`` unicode strings, the activation of each layer after the input
-``params``      float64 or float32, the flat parameters (see `nnext._layout`):
-                the network's dtype is this array's
-==============  =============================================================
+=================  ==========================================================
+``format``         the string ``"nnext network"``
+``version``        the integer 1
+``shape``          int64, the neurons of each layer, input layer first
+``activations``    unicode strings, the activation of each layer after the input
+``params``         float64 or float32, the flat parameters (see `nnext._layout`):
+                   the network's dtype is this array's
+=================  ==========================================================
 
 Reading loads with ``allow_pickle=False`` and checks every array as strictly
 as user input: a missing or unknown key, a wrong version, shape, dtype, size

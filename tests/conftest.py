@@ -1,7 +1,15 @@
+import os
+
 import pytest
 
 import nnext
 from nnext import _core
+
+#: The bundled MNIST files (a checkout has them; the sdist leaves them out).
+MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "mnist")
+needs_mnist = pytest.mark.skipif(
+    not os.path.exists(os.path.join(MNIST, "train-images-idx3-ubyte.gz")),
+    reason="the MNIST files are not in this tree (the sdist leaves them out)")
 
 
 def pytest_report_header(config):

@@ -67,3 +67,11 @@ def test_the_environment_names_the_kernels(value, tmp_path):
     else:
         assert completed.stdout.strip() == min(value, _core.AVAILABLE_KERNELS[-1],
                                                key=_core.KERNELS.index)
+
+
+def test_one_version_everywhere():
+    from importlib.metadata import metadata, version
+
+    import nnext
+    assert nnext.__version__ == version("nnext")
+    assert metadata("nnext")["License-Expression"] == "BSD-3-Clause"

@@ -1,5 +1,4 @@
 import gzip
-import os
 
 import numpy as np
 import pytest
@@ -7,9 +6,10 @@ import pytest
 from nnext import load_mnist
 from nnext.datasets import read_idx
 
-MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "mnist")
+from conftest import MNIST, needs_mnist
 
 
+@needs_mnist
 def test_bundled_mnist_matches_its_published_description():
     images, labels = load_mnist(MNIST, "train")
     assert images.shape == (60000, 28, 28) and images.dtype == np.uint8

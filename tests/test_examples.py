@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import nnext
+from conftest import MNIST, needs_mnist
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 
@@ -31,6 +32,7 @@ def test_simple_example_classifies_new_points(tmp_path):
     assert rate >= 0.85
 
 
+@needs_mnist
 def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
     out, progress = run("digits_recognizer_train.py", "--max-rounds", "60", "--plot", "p",
                         cwd=tmp_path, stderr=True)
@@ -53,6 +55,7 @@ def test_digits_recogniser_train_and_test_on_a_short_run(tmp_path):
     assert float(rate) > 0.6
 
 
+@needs_mnist
 def test_seed_sweep_reports_each_seed_and_the_median(tmp_path):
     out = run("digits_recognizer_seeds.py", "--seeds", "0,1", "--max-rounds", "20", cwd=tmp_path)
     lines = out.splitlines()
@@ -67,6 +70,7 @@ def test_seed_sweep_reports_each_seed_and_the_median(tmp_path):
         [(rates[0] + rates[1]) / 2, rates[0], rates[1]], abs=0.006)
 
 
+@needs_mnist
 def test_modern_digits_recogniser_on_a_short_run(tmp_path):
     out, progress = run("digits_modern.py", "--epochs", "2", "--plot", "pictures",
                         cwd=tmp_path, stderr=True)
@@ -81,8 +85,7 @@ def test_modern_digits_recogniser_on_a_short_run(tmp_path):
     assert progress.splitlines()[-1].startswith("epoch 2: loss ")
     network = nnext.load(tmp_path / "digits_modern.npz")
     assert network.activations == ("relu", "softmax") and network.dtype == np.float32
-    images, labels = nnext.load_mnist(os.path.join(EXAMPLES, os.pardir, "datasets", "mnist"),
-                                      "test")
+    images, labels = nnext.load_mnist(MNIST, "test")
     X = images.reshape(len(images), -1).astype(np.float32) / 255
     assert np.mean(network.feedforward(X).argmax(1) == labels) == pytest.approx(accuracy / 100,
                                                                                 abs=5e-5)

@@ -1,6 +1,5 @@
 """nnext.fit: epochs, validation, early stopping, optimizers' state, bad arguments."""
 import logging
-import os
 import re
 import signal
 
@@ -10,7 +9,7 @@ import pytest
 import nnext
 from nnext import Adam, EarlyStopping, Momentum, NeuralNetwork, SGD, fit
 
-DATA = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "mnist")
+from conftest import MNIST, needs_mnist
 
 
 def blobs(n=300, seed=0):
@@ -228,8 +227,9 @@ def test_ctrl_c_keeps_the_last_complete_step(probe):
     np.testing.assert_array_equal(network._params, replay._params)
 
 
+@needs_mnist
 def test_small_mnist_subset_reaches_ninety_percent():
-    images, labels = nnext.load_mnist(DATA, "test")
+    images, labels = nnext.load_mnist(MNIST, "test")
     X = images.reshape(len(images), -1).astype(np.float32) / 255
     Y = np.eye(10, dtype=np.float32)[labels]
     network = NeuralNetwork([784, 64, 10], activations=["relu", "softmax"], init="he",

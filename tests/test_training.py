@@ -11,6 +11,7 @@ import pytest
 
 import nnext
 import pinned_training
+from conftest import MNIST, needs_mnist
 from nnext import _core
 from nnext.network import NeuralNetwork
 from nnext.training import StoppingRule, Trainer, TrainingDataSample
@@ -268,9 +269,9 @@ def test_calculate_cost_is_the_sum_of_squared_errors():
         Trainer().calculate_cost(network, [TrainingDataSample([1, 2, 3], [1])])
 
 
+@needs_mnist
 def test_small_mnist_subset_learns():
-    here = os.path.dirname(__file__)
-    images, labels = nnext.load_mnist(os.path.join(here, os.pardir, "datasets", "mnist"), "test")
+    images, labels = nnext.load_mnist(MNIST, "test")
     X, Y = images.reshape(len(images), -1) / 255.0, np.eye(10)[labels]
     network = NeuralNetwork([784, 20, 10], seed=0)
     Trainer().train(network, (X[:5000], Y[:5000]), 1, 20, 50, 0.000001, 100, 1000,
