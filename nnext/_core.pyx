@@ -83,6 +83,8 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
     THREAD_MIN_WORK = 1 << 17
+    # Bytes of a cache line: the alignment the kernels' buffers are given.
+    ALIGNMENT = 64
 
 cdef enum:
     SIGMOID, TANH, RELU, IDENTITY, SOFTMAX          # activations
@@ -177,9 +179,10 @@ cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
 
 
 def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
-    """Length of the ``work`` buffer that `feedforward` and `loss_sum` need."""
+    """Length of the ``work`` buffer that `feedforward` and `loss_sum` need: per
+    thread, a block's activations and a copy of its inputs."""
     cdef intp l, per_sample = 0
-    for l in range(1, sizes.shape[0]):
+    for l in range(sizes.shape[0]):
         per_sample += sizes[l]
     return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * per_sample
 
@@ -189,9 +192,10 @@ def train_workspace_size(const intp[::1] sizes, intp batch_size):
     cdef intp l, per_sample = 0
     for l in range(1, sizes.shape[0]):
         per_sample += sizes[l]
-    return batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]   # the gathered batch
-                         + 3 * per_sample                       # activations, deltas twice
-                         + 1)                                   # the samples' losses
+    return (batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]  # the gathered batch
+                          + 3 * per_sample                      # activations, deltas twice
+                          + 1)                                  # the samples' losses
+            + 5 * ALIGNMENT)                                    # each part aligned
 
 
 cdef check_params(Net net, intp n_params):
@@ -584,8 +588,10 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     cdef intp last_layer = activation_count(net) - n_out
     cdef intp block, start, nb, i
+    cdef intp block_inputs = min(<intp>FORWARD_BLOCK, n_samples) * n_in
     cdef floating* acts
     cdef floating* a
+    cdef const floating* inputs
     cdef int parts = <int>max(1, min(<intp>n_threads, n_blocks))
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
         start = block * FORWARD_BLOCK
@@ -599,7 +605,14 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
                         first_nonfinite[block] = i
                         break
         acts = work + threadid() * block_work
-        forward_rows(net, params, &X[start, 0], 0, nb, nb, acts)
+        inputs = &X[start, 0]
+        if <size_t>inputs % ALIGNMENT:
+            # The kernels load 64 bytes at a time: rows that start off a cache
+            # line are copied onto one first (the copy costs less than the
+            # split loads would).
+            memcpy(acts + block_work - block_inputs, inputs, nb * n_in * sizeof(floating))
+            inputs = acts + block_work - block_inputs
+        forward_rows(net, params, inputs, 0, nb, nb, acts)
         a = acts + nb * last_layer
         if out != NULL:
             memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
@@ -634,7 +647,7 @@ def feedforward(const intp[::1] sizes, const int[::1] kinds, const floating[::1]
     if n_samples == 0:
         return -1
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(net)
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * (activation_count(net) + net.sizes[0])
     cdef intp* first_nonfinite = <intp*>malloc(n_blocks * sizeof(intp))
     if first_nonfinite == NULL:
         raise MemoryError()
@@ -668,7 +681,7 @@ def loss_sum(const intp[::1] sizes, const int[::1] kinds, int loss,
     if n_samples == 0:
         return 0.0
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * activation_count(net)
+    cdef intp block_work = min(n_samples, FORWARD_BLOCK) * (activation_count(net) + net.sizes[0])
     cdef double* block_losses = <double*>malloc(n_blocks * sizeof(double))
     if block_losses == NULL:
         raise MemoryError()
@@ -763,9 +776,9 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     """Copy the batch X[rows], Y[rows] to the start of work and lay out the rest."""
     cdef Batch batch
     cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
-    cdef floating* x = work
-    cdef floating* y = x + nb * n_in
-    cdef floating* acts = y + nb * n_out
+    cdef floating* x = aligned(work)
+    cdef floating* y = aligned(x + nb * n_in)
+    cdef floating* acts = aligned(y + nb * n_out)
     for i in range(nb):
         memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
         memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
@@ -775,10 +788,15 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     batch.x = x
     batch.y = y
     batch.acts = acts
-    batch.deltas = acts + nb * activation_count(net)
-    batch.deltas_t = <floating*>batch.deltas + nb * activation_count(net)
-    batch.losses = <floating*>batch.deltas_t + nb * activation_count(net)
+    batch.deltas = aligned(acts + nb * activation_count(net))
+    batch.deltas_t = aligned(<floating*>batch.deltas + nb * activation_count(net))
+    batch.losses = aligned(<floating*>batch.deltas_t + nb * activation_count(net))
     return batch
+
+
+cdef inline floating* aligned(floating* p) noexcept nogil:
+    """p, or the first address after it on an ALIGNMENT-byte boundary."""
+    return p + (ALIGNMENT - <size_t>p % ALIGNMENT) % ALIGNMENT // sizeof(floating)
 
 
 cdef void samples_phase(Net net, int loss, const floating* params, intp n_params,

@@ -5,6 +5,31 @@ buffer: for each layer l = 1..L, its weights (n_l rows of n_{l-1} values,
 row-major), then its n_l biases.  The compiled core walks the same layout
 with pointers; everything in Python asks this module.
 """
+import numpy as np
+
+
+
+#: Bytes to which every buffer of parameters, optimizer state and work is aligned:
+#: a cache line, so that the kernels' 64-byte loads never straddle two.
+ALIGNMENT = 64
+
+
+def aligned_empty(count, dtype):
+    """An uninitialised 1-D array of ``count`` values whose data starts on an
+    ALIGNMENT-byte boundary."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(count * dtype.itemsize + ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    return raw[start:start + count * dtype.itemsize].view(dtype)
+
+
+def aligned_copy(array):
+    """``array`` (1-D) itself if its data is aligned, else an aligned copy."""
+    if array.ctypes.data % ALIGNMENT == 0 and array.flags.c_contiguous:
+        return array
+    copy = aligned_empty(len(array), array.dtype)
+    copy[...] = array
+    return copy
 
 
 def parameter_count(shape):

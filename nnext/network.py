@@ -99,6 +99,7 @@ class NeuralNetwork:
     def _set_up(self, shape, activations, params):
         self._shape = tuple(shape)
         self._sizes = np.array(shape, dtype=np.intp)
+        params = _layout.aligned_copy(params)
         self._activations = activations
         self._kinds = np.array([_core.ACTIVATIONS[name] for name in activations], np.intc)
         self._params = params
@@ -107,7 +108,7 @@ class NeuralNetwork:
                                                    for i in range(1, len(shape))]
         self._last_sample = None
         self._training = threading.Lock()
-        self._train_work = np.empty(0, params.dtype)
+        self._train_work = _layout.aligned_empty(0, params.dtype)
         self._round_start = None
         self.reset_optimizer()
 
@@ -223,7 +224,8 @@ class NeuralNetwork:
                            check_finite=False)
         threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        work = _layout.aligned_empty(
+            _core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
         bad_row = _core.feedforward(self._sizes, self._kinds, self._params, X, out, work,
                                     threads)
         if bad_row >= 0:
@@ -301,15 +303,17 @@ class NeuralNetwork:
         """The sum over the rows of the loss: ||a_L - y||^2 for "squared_error"
         (the original's cost), the cross-entropy for "cross_entropy".  X and Y
         are C-contiguous arrays of the network's dtype, already checked."""
-        work = np.empty(_core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        work = _layout.aligned_empty(
+            _core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
         return _core.loss_sum(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
                               work, threads)
 
     def _gradient(self, X, Y, rows, loss, threads):
         """The mean gradient of the loss over X[rows], Y[rows] (laid out like the
         parameters), and the sum of the losses."""
-        grad = np.empty_like(self._params)
-        work = np.empty(_core.train_workspace_size(self._sizes, len(rows)), self.dtype)
+        grad = _layout.aligned_empty(len(self._params), self.dtype)
+        work = _layout.aligned_empty(_core.train_workspace_size(self._sizes, len(rows)),
+                                     self.dtype)
         total = _core.gradient(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
                                rows, grad, work, threads)
         return grad, total
@@ -324,7 +328,7 @@ class NeuralNetwork:
         """
         needed = _core.train_workspace_size(self._sizes, len(rows))
         if len(self._train_work) < needed:
-            self._train_work = np.empty(needed, self.dtype)
+            self._train_work = _layout.aligned_empty(needed, self.dtype)
         if self._round_start is None:
             self._round_start = np.empty_like(self._params)
         params, start = self._params, self._round_start
@@ -367,14 +371,16 @@ class NeuralNetwork:
         if state.ndim != 1 or state.dtype != self.dtype or len(state) % len(self._params):
             raise ValueError(f"optimizer state must be a 1-D {self.dtype.name} array of a "
                              f"multiple of {len(self._params)} values")
-        self._optimizer = (name, int(steps), np.ascontiguousarray(state))
+        self._optimizer = (name, int(steps), _layout.aligned_copy(np.ascontiguousarray(state)))
 
     def _optimizer_state(self, optimizer):
         """(steps, state array) of ``optimizer``, continued from the last fit
         if it used the same kind of optimizer, else fresh."""
         size = {"sgd": 0, "momentum": 1, "adam": 2}[optimizer.name] * len(self._params)
         if self._optimizer is None or self._optimizer[0] != optimizer.name:
-            self._optimizer = (optimizer.name, 0, np.zeros(size, self.dtype))
+            state = _layout.aligned_empty(size, self.dtype)
+            state[...] = 0
+            self._optimizer = (optimizer.name, 0, state)
         return self._optimizer
 
     def _train_epoch(self, X, Y, rows, batch_size, loss, optimizer, l2, threads):
@@ -393,8 +399,8 @@ class NeuralNetwork:
         completed = np.zeros(1, np.intp)
         needed = _core.train_workspace_size(self._sizes, min(batch_size, len(rows)))
         if len(self._train_work) < needed:
-            self._train_work = np.empty(needed, self.dtype)
-        grad = np.empty_like(self._params)
+            self._train_work = _layout.aligned_empty(needed, self.dtype)
+        grad = _layout.aligned_empty(len(self._params), self.dtype)
         epoch_start = (self._params.copy(), state.copy())
 
         def run(rows):
