@@ -424,3 +424,11 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_TINY
 #undef NN_VLEN
 #undef NN_NT_NB
+#undef NN_VBYTES
+#undef NN_TARGET
+#undef NN_FMA
+#undef NN_NT_MR
+#undef NN_NT_NR
+#undef NN_NN_MR
+#undef NN_NN_NV
+#undef NN_NAME

@@ -5,7 +5,8 @@
  * the target, whether multiply-adds are fused, and its tile sizes: NT_MR x
  * NT_NR for the forward kernel (rows of A x rows of B) and NN_MR x NN_NV for
  * the other (rows x vectors of columns), chosen so that the accumulators, a
- * row of vectors of B and one of A fill the register file.
+ * row of vectors of B and one of A fill the register file.  _kernels_impl.h
+ * undefines these settings when it is done with them.
  */
 #ifndef NN_NN_NV_BASE
 #define NN_NN_NV_BASE 3
@@ -23,14 +24,6 @@
 #define NN_NN_NV NN_NN_NV_BASE
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _base)
 #include "_kernels_impl.h"
-#undef NN_VBYTES
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NT_MR
-#undef NN_NT_NR
-#undef NN_NN_MR
-#undef NN_NN_NV
-#undef NN_NAME
 
 /* AVX2 + FMA: 16 registers of 32 bytes. */
 #define NN_VBYTES 32
@@ -42,14 +35,6 @@
 #define NN_NN_NV NN_NN_NV_AVX2
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx2)
 #include "_kernels_impl.h"
-#undef NN_VBYTES
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NT_MR
-#undef NN_NT_NR
-#undef NN_NN_MR
-#undef NN_NN_NV
-#undef NN_NAME
 
 /* AVX-512: 32 registers of 64 bytes. */
 #define NN_VBYTES 64
@@ -61,11 +46,3 @@
 #define NN_NN_NV NN_NN_NV_AVX512
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx512)
 #include "_kernels_impl.h"
-#undef NN_VBYTES
-#undef NN_TARGET
-#undef NN_FMA
-#undef NN_NT_MR
-#undef NN_NT_NR
-#undef NN_NN_MR
-#undef NN_NN_NV
-#undef NN_NAME
