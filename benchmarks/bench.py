@@ -5,7 +5,7 @@ mini-batch SGD (the seed's mathematics); the runners take turns, each repeat
 measures all of them once, and the table shows medians.  PyTorch and
 scikit-learn rows appear when those packages happen to be installed.
 
-    python benchmarks/bench.py                 # W1-W4 and inference
+    python benchmarks/bench.py                 # W1-W4 and inference (W1, W3, and M: [784, 256, 10] relu/softmax)
     python benchmarks/bench.py --main-job      # also the digits recogniser, end to end
     python benchmarks/bench.py --kernels avx2,avx512   # nnext's kernel variants side by side
 
@@ -35,7 +35,9 @@ WORKLOADS = {
     "W3": ([784, 256, 128, 10], 128),
     "W4": ([2, 1], 10),
 }
-INFERENCE = {"W1": [784, 20, 10], "W3": [784, 256, 128, 10]}
+# Inference: the original's sigmoid networks, and M, the modern recipe's network.
+INFERENCE = {"W1": ([784, 20, 10], None), "W3": ([784, 256, 128, 10], None),
+             "M": ([784, 256, 10], ["relu", "softmax"])}
 BATCH_ITERATIONS = 20
 LEARNING_STEP = 0.1
 
@@ -145,9 +147,9 @@ def sklearn_training(shape, batch_size, dtype):
     return run
 
 
-def nnext_inference(shape, dtype, kernels):
+def nnext_inference(shape, activations, dtype, kernels):
     X, _ = problem(shape, dtype, n_samples=10000)
-    network = nnext.NeuralNetwork(shape, seed=0, dtype=dtype)
+    network = nnext.NeuralNetwork(shape, activations=activations, seed=0, dtype=dtype)
 
     def run(rounds):
         _core.use_kernels(kernels)
@@ -157,24 +159,27 @@ def nnext_inference(shape, dtype, kernels):
     return run
 
 
-def numpy_inference(shape, dtype):
+def numpy_inference(shape, activations, dtype):
     X, _ = problem(shape, dtype, n_samples=10000)
     network = nnext.NeuralNetwork(shape, seed=0, dtype=dtype)
 
     def run(rounds):
         for _ in range(rounds):
-            numpy_sgd.feedforward(network.weights, network.biases, X)
+            numpy_sgd.feedforward(network.weights, network.biases, X, activations)
         return rounds * len(X)
     return run
 
 
-def torch_inference(shape, dtype):
+def torch_inference(shape, activations, dtype):
     import torch
     torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
     X = torch.from_numpy(problem(shape, dtype, n_samples=10000)[0])
+    modules = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU,
+               "softmax": lambda: torch.nn.Softmax(dim=1)}
     layers = []
-    for n_in, n_out in zip(shape, shape[1:]):
-        layers += [torch.nn.Linear(n_in, n_out, dtype=torch_dtype), torch.nn.Sigmoid()]
+    for layer, (n_in, n_out) in enumerate(zip(shape, shape[1:])):
+        kind = activations[layer] if activations else "sigmoid"
+        layers += [torch.nn.Linear(n_in, n_out, dtype=torch_dtype), modules[kind]()]
     model = torch.nn.Sequential(*layers)
 
     def run(rounds):
@@ -275,14 +280,15 @@ def main(argv=None):
                           flops, peaks[dtype])
 
     print("inference, feedforward of 10,000 samples:")
-    for name, shape in INFERENCE.items():
+    for name, (shape, activations) in INFERENCE.items():
         flops = 2 * sum(n_in * n_out for n_in, n_out in zip(shape, shape[1:]))
         for dtype in (np.float64, np.float32):
-            runners = {nnext_name(k): nnext_inference(shape, dtype, k) for k in variants}
-            runners["numpy"] = numpy_inference(shape, dtype)
+            runners = {nnext_name(k): nnext_inference(shape, activations, dtype, k)
+                       for k in variants}
+            runners["numpy"] = numpy_inference(shape, activations, dtype)
             if "pytorch" in others:
                 try:
-                    runners["pytorch"] = torch_inference(shape, dtype)
+                    runners["pytorch"] = torch_inference(shape, activations, dtype)
                 except ImportError:
                     pass
             medians = compare(runners, args.repeats, args.seconds)

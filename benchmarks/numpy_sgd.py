@@ -9,10 +9,20 @@ def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def feedforward(weights, biases, X):
+def activate(kind, z):
+    if kind == "relu":
+        return np.maximum(z, 0, out=z)
+    if kind == "softmax":
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        return z / z.sum(axis=1, keepdims=True)
+    return sigmoid(z)
+
+
+def feedforward(weights, biases, X, activations=None):
     a = X
-    for w, b in zip(weights, biases):
-        a = sigmoid(a @ w.T + b)
+    for layer, (w, b) in enumerate(zip(weights, biases)):
+        a = activate(activations[layer] if activations else "sigmoid", a @ w.T + b)
     return a
 
 
