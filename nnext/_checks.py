@@ -12,8 +12,9 @@ import numpy as np
 from . import _core
 from ._layout import parameter_count
 
-#: The activations a layer can have (softmax on the output layer only).
+#: The activations a layer can have (those of OUTPUT_ONLY on the output layer only).
 ACTIVATIONS = tuple(_core.ACTIVATIONS)
+OUTPUT_ONLY = ("softmax", "exp")
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -215,7 +216,7 @@ def activations(value, n_layers):
         if name not in ACTIVATIONS:
             raise ValueError(f"activations[{i}] must be one of {', '.join(ACTIVATIONS)}; "
                              f"got {name!r}")
-        if name == "softmax" and i != n_layers - 1:
-            raise ValueError(f"activations[{i}] is 'softmax', which only the output layer "
+        if name in OUTPUT_ONLY and i != n_layers - 1:
+            raise ValueError(f"activations[{i}] is {name!r}, which only the output layer "
                              f"may have")
     return tuple(names)

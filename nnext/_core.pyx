@@ -25,7 +25,7 @@ import os
 
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport log
+from libc.math cimport exp, log
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -87,16 +87,16 @@ cdef enum:
     ALIGNMENT = 64
 
 cdef enum:
-    SIGMOID, TANH, RELU, IDENTITY, SOFTMAX          # activations
+    SIGMOID, TANH, RELU, IDENTITY, SOFTMAX, EXP     # activations
 cdef enum:
-    SQUARED_ERROR, CROSS_ENTROPY                     # losses
+    SQUARED_ERROR, CROSS_ENTROPY, POISSON            # losses
 cdef enum:
     SGD, MOMENTUM, ADAM                              # optimizers
 
 #: The codes of the activations, the losses and the optimizers, by name.
 ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY,
-               "softmax": SOFTMAX}
-LOSSES = {"squared_error": SQUARED_ERROR, "cross_entropy": CROSS_ENTROPY}
+               "softmax": SOFTMAX, "exp": EXP}
+LOSSES = {"squared_error": SQUARED_ERROR, "cross_entropy": CROSS_ENTROPY, "poisson": POISSON}
 OPTIMIZERS = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM}
 
 ctypedef struct Net:
@@ -157,7 +157,7 @@ cdef intp activation_count(Net net) noexcept nogil:
 
 cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
     """The network's description, checked: sizes, and an activation per layer
-    (softmax on the output layer only)."""
+    (softmax and exp on the output layer only)."""
     cdef Net net
     cdef intp l
     if sizes.shape[0] < 2:
@@ -169,8 +169,8 @@ cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
         raise ValueError(f"kinds must hold {sizes.shape[0] - 1} activations; "
                          f"got {kinds.shape[0]}")
     for l in range(kinds.shape[0]):
-        if not SIGMOID <= kinds[l] <= SOFTMAX or (kinds[l] == SOFTMAX
-                                                   and l != kinds.shape[0] - 1):
+        if not SIGMOID <= kinds[l] <= EXP or (kinds[l] >= SOFTMAX
+                                               and l != kinds.shape[0] - 1):
             raise ValueError(f"kinds[{l}] is not an activation of that layer: {kinds[l]}")
     net.n_layers = sizes.shape[0]
     net.sizes = &sizes[0]
@@ -194,8 +194,8 @@ def train_workspace_size(const intp[::1] sizes, intp batch_size):
         per_sample += sizes[l]
     return (batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]  # the gathered batch
                           + 3 * per_sample                      # activations, deltas twice
-                          + 1)                                  # the samples' losses
-            + 5 * ALIGNMENT)                                    # each part aligned
+                          + 2)                                  # losses, sample weights
+            + 6 * ALIGNMENT)                                    # each part aligned
 
 
 cdef check_params(Net net, intp n_params):
@@ -228,6 +228,9 @@ cdef check_loss(Net net, int loss):
     elif loss == CROSS_ENTROPY:
         if out_kind != SOFTMAX and out_kind != SIGMOID:
             raise ValueError("the cross-entropy needs a softmax or sigmoid output layer")
+    elif loss == POISSON:
+        if out_kind != EXP:
+            raise ValueError("the Poisson loss needs an exp output layer")
     else:
         raise ValueError(f"loss is not a loss code: {loss}")
 
@@ -325,6 +328,9 @@ cdef void activate(int kind, floating* x, intp rows, intp n) noexcept nogil:
                 x[i] = 0
     elif kind == SOFTMAX:
         softmax_rows(x, rows, n)
+    elif kind == EXP:
+        for i in range(rows * n):
+            x[i] = exp(x[i])
 
 
 cdef void times_derivative(int kind, floating* delta, const floating* a, intp n) noexcept nogil:
@@ -340,12 +346,16 @@ cdef void times_derivative(int kind, floating* delta, const floating* a, intp n)
         for i in range(n):
             if a[i] <= 0:
                 delta[i] = 0
+    elif kind == EXP:
+        for i in range(n):
+            delta[i] *= a[i]
 
 
 cdef void output_delta(int loss, int kind, floating* delta, const floating* a,
                        const floating* y, intp n) noexcept nogil:
     """The output layer's delta, d loss / d z: a - y for the cross-entropy
-    (softmax or sigmoid outputs); (a - y) f'(z) for the squared error."""
+    (softmax or sigmoid outputs) and the Poisson loss (exp outputs);
+    (a - y) f'(z) for the squared error."""
     cdef intp i
     if kind == SIGMOID and loss == SQUARED_ERROR:
         for i in range(n):    # the original's expression, bit for bit
@@ -361,13 +371,19 @@ cdef double rows_loss(int loss, int kind, const floating* a, const floating* y,
                       intp n, floating eps) noexcept nogil:
     """Sum of the losses of n output values: (a - y)^2 for the squared error;
     -y log a (softmax) or -y log a - (1 - y) log(1 - a) (sigmoid) for the
-    cross-entropy, with a and 1 - a clipped below at eps."""
+    cross-entropy, with a and 1 - a clipped below at eps; the Poisson
+    deviance's half, y log(y / a) - y + a (0 log 0 = 0), for the Poisson loss."""
     cdef intp i
     cdef double total = 0, diff
     if loss == SQUARED_ERROR:
         for i in range(n):
             diff = a[i] - y[i]
             total = total + diff * diff
+    elif loss == POISSON:
+        for i in range(n):
+            total = total + a[i] - y[i]
+            if y[i] != 0:
+                total = total + y[i] * log(y[i] / a[i])
     elif kind == SOFTMAX:
         for i in range(n):
             if y[i] != 0:
@@ -419,12 +435,14 @@ cdef void forward_rows(Net net, const floating* params, const floating* x,
 
 
 cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
-                     const floating* y, intp lo, intp hi, intp nb, const floating* acts,
-                     floating* deltas, floating* deltas_t) noexcept nogil:
+                     const floating* y, const floating* sw, intp lo, intp hi, intp nb,
+                     const floating* acts, floating* deltas,
+                     floating* deltas_t) noexcept nogil:
     """Every layer's delta for samples lo..hi, laid out like the activations in
     deltas and, transposed (each layer an (n_l, nb) block), in deltas_t.
 
-    Output layer: see `output_delta`; below: delta_prev = (delta . W) * f'(z_prev).
+    Output layer: see `output_delta`, times the sample's weight sw[s] when sw
+    is not NULL; below: delta_prev = (delta . W) * f'(z_prev).
     Only the step's starting weights are read, so no weight may change meanwhile.
     """
     cdef intp l, s, j, n_in, n_out
@@ -438,6 +456,10 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
     offset -= nb * n_out
     output_delta(loss, net.kinds[net.n_layers - 2], deltas + offset + lo * n_out,
                  acts + offset + lo * n_out, y + lo * n_out, (hi - lo) * n_out)
+    if sw != NULL:
+        for s in range(lo, hi):
+            for j in range(n_out):
+                deltas[offset + s * n_out + j] *= sw[s]
     for l in range(net.n_layers - 1, 0, -1):
         n_out = net.sizes[l]
         n_in = net.sizes[l - 1]
@@ -458,11 +480,12 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
 
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
-                       const floating* x, const floating* y, intp nb, floating* acts,
-                       floating* deltas, floating* deltas_t, floating* losses,
-                       int part, int parts) noexcept nogil:
+                       const floating* x, const floating* y, const floating* sw, intp nb,
+                       floating* acts, floating* deltas, floating* deltas_t,
+                       floating* losses, int part, int parts) noexcept nogil:
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
-    each sample's loss into losses (when it is not NULL)."""
+    each sample's loss into losses (when it is not NULL); with sample weights
+    sw (not NULL), each sample's loss and deltas are scaled by its weight."""
     cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
@@ -471,7 +494,9 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
         for s in range(lo, hi):
             losses[s] = rows_loss(loss, net.kinds[net.n_layers - 2], outputs + s * n_out,
                                   y + s * n_out, n_out, loss_eps(<floating>0))
-    delta_rows(net, loss, params, n_params, y, lo, hi, nb, acts, deltas, deltas_t)
+            if sw != NULL:
+                losses[s] *= sw[s]
+    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas, deltas_t)
 
 
 # ---------------------------------------------------------------------------
@@ -523,6 +548,7 @@ ctypedef struct Optimizer:
     double momentum
     bint nesterov
     double beta1, beta2, epsilon
+    bint epsilon_hat        # Adam's epsilon added to sqrt(v), not to sqrt(v / c2)
     intp t                  # steps taken, this one included (Adam's bias correction)
 
 
@@ -547,6 +573,11 @@ cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating*
     else:
         c1 = 1 - opt.beta1 ** opt.t
         c2 = 1 - opt.beta2 ** opt.t
+        if opt.epsilon_hat:
+            # lr sqrt(c2) / c1 * m / (sqrt(v) + eps): the same step but for where
+            # epsilon enters (Kingma and Ba's "epsilon hat"; scikit-learn's form)
+            c1 /= c2 ** 0.5
+            c2 = 1
         if floating is double:
             nn_adam_update_d(w + lo, g + lo, state + lo, state + n_params + lo, hi - lo,
                              opt.learning_rate / c1, 1 / c2 ** 0.5, l2, opt.beta1,
@@ -768,13 +799,17 @@ ctypedef struct Batch:
     void* deltas
     void* deltas_t
     void* losses
+    void* sw                # the samples' weights, or NULL when all weigh 1
+    double weight_sum       # their sum (nb when all weigh 1)
 
 
 cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
-                  const intp* rows, intp nb, floating* work, intp n_params,
-                  int n_threads) noexcept nogil:
-    """Copy the batch X[rows], Y[rows] to the start of work and lay out the rest."""
+                  const floating* sample_weight, const intp* rows, intp nb, floating* work,
+                  intp n_params, int n_threads) noexcept nogil:
+    """Copy the batch X[rows], Y[rows] (and sample_weight[rows], unless NULL) to
+    the start of work and lay out the rest."""
     cdef Batch batch
+    cdef floating* sw
     cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
     cdef floating* x = aligned(work)
     cdef floating* y = aligned(x + nb * n_in)
@@ -791,6 +826,15 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     batch.deltas = aligned(acts + nb * activation_count(net))
     batch.deltas_t = aligned(<floating*>batch.deltas + nb * activation_count(net))
     batch.losses = aligned(<floating*>batch.deltas_t + nb * activation_count(net))
+    batch.sw = NULL
+    batch.weight_sum = nb
+    if sample_weight != NULL:
+        sw = aligned(<floating*>batch.losses + nb)
+        batch.sw = sw
+        batch.weight_sum = 0
+        for i in range(nb):
+            sw[i] = sample_weight[rows[i]]
+            batch.weight_sum += sw[i]
     return batch
 
 
@@ -806,14 +850,14 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
     cdef floating* losses = <floating*>batch.losses if want_losses else NULL
     if batch.parts == 1:
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     batch.nb, <floating*>batch.acts, <floating*>batch.deltas,
-                     <floating*>batch.deltas_t, losses, 0, 1)
+                     <floating*>batch.sw, batch.nb, <floating*>batch.acts,
+                     <floating*>batch.deltas, <floating*>batch.deltas_t, losses, 0, 1)
     else:
         for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
             sample_share(net, loss, params, n_params, <floating*>batch.x,
-                         <floating*>batch.y, batch.nb, <floating*>batch.acts,
-                         <floating*>batch.deltas, <floating*>batch.deltas_t, losses,
-                         part, batch.parts)
+                         <floating*>batch.y, <floating*>batch.sw, batch.nb,
+                         <floating*>batch.acts, <floating*>batch.deltas,
+                         <floating*>batch.deltas_t, losses, part, batch.parts)
 
 
 cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
@@ -881,99 +925,163 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     if iterations < 0:
         raise ValueError(f"iterations must be at least 0; got {iterations}")
     with nogil:
-        batch = gather(net, X, Y, &rows[0], rows.shape[0], &work[0], params.shape[0],
+        batch = gather(net, X, Y, NULL, &rows[0], rows.shape[0], &work[0], params.shape[0],
                        n_threads)
         sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations)
 
 
 def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
              const floating[::1] params, const floating[:, ::1] X, const floating[:, ::1] Y,
-             const intp[::1] rows, floating[::1] grad, floating[::1] work, int n_threads=1):
+             const intp[::1] rows, floating[::1] grad, floating[::1] work, int n_threads=1,
+             const floating[::1] sample_weight=None):
     """Write into grad (laid out like params) the mean over the batch X[rows],
     Y[rows] of the per-sample gradients of the loss (1/2 ||a_L - y||^2 for the
-    squared error), and return the sum of the per-sample losses (see `loss_sum`)."""
+    squared error), and return the sum of the per-sample losses (see `loss_sum`).
+
+    With ``sample_weight`` (one value per row of X), the mean and the sum are
+    weighted: sum_s w_s g_s / sum_s w_s and sum_s w_s loss_s (a batch whose
+    weights sum to 0 has a gradient of 0).
+    """
     cdef Net net = as_net(sizes, kinds)
     cdef Batch batch
     cdef double total
-    cdef floating alpha = 1.0 / rows.shape[0]
+    cdef const floating* sw = weights_or_null(sample_weight)
     n_threads = check_threads(n_threads)
     check_loss(net, loss)
     check_batch(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
                 rows, rows.shape[0], work.shape[0])
+    check_sample_weight(sample_weight, X.shape[0])
     if grad.shape[0] != params.shape[0]:
         raise ValueError(f"grad must hold {params.shape[0]} values; got {grad.shape[0]}")
     with nogil:
-        batch = gather(net, X, Y, &rows[0], rows.shape[0], &work[0], params.shape[0],
+        batch = gather(net, X, Y, sw, &rows[0], rows.shape[0], &work[0], params.shape[0],
                        n_threads)
         samples_phase(net, loss, &params[0], params.shape[0], &batch, True)
         look_for_ctrl_c(0, False)
-        weights_phase(net, &batch, &grad[0], False, alpha)
+        weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
         total = batch_loss(&batch, <floating*>batch.losses)
     return total
 
 
+cdef check_sample_weight(const floating[::1] sample_weight, intp n_rows):
+    if sample_weight is not None and sample_weight.shape[0] != n_rows:
+        raise ValueError(f"sample_weight must hold a weight per row of X ({n_rows}); "
+                         f"got {sample_weight.shape[0]}")
+
+
+cdef inline const floating* weights_or_null(const floating[::1] sample_weight) noexcept:
+    if sample_weight is None or sample_weight.shape[0] == 0:
+        return NULL
+    return &sample_weight[0]
+
+
+cdef inline double mean_factor(Batch* batch) noexcept nogil:
+    """1 / the batch's total weight: what turns its sum of gradients into their mean."""
+    return 1 / batch.weight_sum if batch.weight_sum > 0 else 0
+
+
+cdef double squared_weights(Net net, const floating* params) noexcept nogil:
+    """The sum of the squares of the weights (not the biases)."""
+    cdef intp l, i, n
+    cdef double total = 0
+    for l in range(1, net.n_layers):
+        n = net.sizes[l] * net.sizes[l - 1]
+        for i in range(n):
+            total += <double>params[i] * params[i]
+        params += n + net.sizes[l]
+    return total
+
+
+cdef Optimizer as_optimizer(dict settings) except *:
+    """The optimizer of a settings dict (see `train_epoch`), checked."""
+    cdef Optimizer opt
+    name = settings.get("name")
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer name must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+    unknown = set(settings) - {"name", "learning_rate", "l2", "l2_over_weight", "momentum",
+                               "nesterov", "beta1", "beta2", "epsilon", "epsilon_hat"}
+    if unknown:
+        raise ValueError(f"unknown optimizer settings: {', '.join(sorted(unknown))}")
+    opt.kind = OPTIMIZERS[name]
+    opt.learning_rate = settings.get("learning_rate", 0.0)
+    opt.l2 = settings.get("l2", 0.0)
+    opt.momentum = settings.get("momentum", 0.0)
+    opt.nesterov = settings.get("nesterov", False)
+    opt.beta1 = settings.get("beta1", 0.0)
+    opt.beta2 = settings.get("beta2", 0.0)
+    opt.epsilon = settings.get("epsilon", 0.0)
+    opt.epsilon_hat = settings.get("epsilon_hat", False)
+    opt.t = 0
+    return opt
+
+
 def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 floating[::1] params, const floating[:, ::1] X, const floating[:, ::1] Y,
-                const intp[::1] rows, intp batch_size, int optimizer, double learning_rate,
-                double l2, double momentum, bint nesterov, double beta1, double beta2,
-                double epsilon, intp steps_before, floating[::1] state, floating[::1] grad,
-                floating[::1] work, double[::1] batch_losses, intp[::1] completed,
+                const intp[::1] rows, const floating[::1] sample_weight, intp batch_size,
+                dict optimizer, intp steps_before, floating[::1] state, floating[::1] grad,
+                floating[::1] work, double[:, ::1] batch_stats, intp[::1] completed,
                 int n_threads=1):
     """Walk X[rows], Y[rows] in batches of ``batch_size`` (the last one smaller),
     taking one optimizer step per batch.
 
-    The step: the mean gradient of the loss over the batch (see `gradient`),
-    plus ``l2`` times the weights, and the update of `update_range` for
-    ``optimizer``, whose state (velocities, or Adam's two moments) is in
-    ``state``; ``steps_before`` counts the steps taken before this call.
+    The step: the (weighted, with ``sample_weight``; else None) mean gradient
+    of the loss over the batch (see `gradient`), plus ``l2`` times the weights
+    (``l2`` divided by the batch's total weight when ``l2_over_weight``, as
+    scikit-learn's alpha), and the update of `update_range`.  ``optimizer`` is
+    a dict of settings: "name" (a key of OPTIMIZERS), "learning_rate", "l2",
+    "l2_over_weight", "momentum", "nesterov", "beta1", "beta2", "epsilon",
+    "epsilon_hat" (missing ones are 0 or False).  Its state (velocities, or
+    Adam's two moments) is in ``state``; ``steps_before`` counts the steps
+    taken before this call.
 
-    ``batch_losses[b]`` gets the sum of batch b's losses at the parameters it
-    started from, and ``completed[0]`` the number of complete steps.  The call
-    stops early, after a step that leaves a parameter infinite or NaN (that
-    step is not counted in ``completed``), and on Ctrl-C (KeyboardInterrupt,
-    with the parameters of the last complete step).
+    ``batch_stats[b]`` gets, for batch b at the parameters its step started
+    from: the (weighted) sum of its losses, its total weight, and the sum of
+    the squared weights (0 without weight decay).  ``completed[0]`` gets the
+    number of complete steps.  The call stops early, after a step that leaves
+    a parameter infinite or NaN (that step is not counted in ``completed``),
+    and on Ctrl-C (KeyboardInterrupt, with the parameters of the last
+    complete step).
     """
     cdef Net net = as_net(sizes, kinds)
     cdef Batch batch
-    cdef Optimizer opt
+    cdef Optimizer opt = as_optimizer(optimizer)
+    cdef double l2 = opt.l2
+    cdef bint l2_over_weight = optimizer.get("l2_over_weight", False)
     cdef intp n_params = params.shape[0]
     cdef intp n_rows = rows.shape[0]
     cdef intp b, start, since_check = 0
     cdef intp n_batches = (n_rows + batch_size - 1) // batch_size if batch_size > 0 else 0
     cdef int part, parts
+    cdef const floating* sw = weights_or_null(sample_weight)
     n_threads = check_threads(n_threads)
     check_loss(net, loss)
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}")
     check_batch(net, n_params, X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], rows,
                 min(batch_size, n_rows), work.shape[0])
-    if optimizer not in (SGD, MOMENTUM, ADAM):
-        raise ValueError(f"optimizer is not an optimizer code: {optimizer}")
-    need_state = {SGD: 0, MOMENTUM: n_params, ADAM: 2 * n_params}[optimizer]
+    check_sample_weight(sample_weight, X.shape[0])
+    need_state = {SGD: 0, MOMENTUM: n_params, ADAM: 2 * n_params}[opt.kind]
     if state.shape[0] < need_state:
         raise ValueError(f"state must hold at least {need_state} values; got {state.shape[0]}")
     if grad.shape[0] != n_params:
         raise ValueError(f"grad must hold {n_params} values; got {grad.shape[0]}")
-    if batch_losses.shape[0] < n_batches or completed.shape[0] < 1:
-        raise ValueError(f"batch_losses must hold {n_batches} values and completed 1")
-    opt.kind = optimizer
-    opt.learning_rate = learning_rate
-    opt.l2 = l2
-    opt.momentum = momentum
-    opt.nesterov = nesterov
-    opt.beta1 = beta1
-    opt.beta2 = beta2
-    opt.epsilon = epsilon
+    if batch_stats.shape[0] < n_batches or batch_stats.shape[1] != 3 or completed.shape[0] < 1:
+        raise ValueError(f"batch_stats must have shape ({n_batches}, 3) and completed 1 value")
     completed[0] = 0
     with nogil:
         for b in range(n_batches):
             start = b * batch_size
-            batch = gather(net, X, Y, &rows[start], min(batch_size, n_rows - start),
+            batch = gather(net, X, Y, sw, &rows[start], min(batch_size, n_rows - start),
                            &work[0], n_params, n_threads)
             samples_phase(net, loss, &params[0], n_params, &batch, True)
-            batch_losses[b] = batch_loss(&batch, <floating*>batch.losses)
-            weights_phase(net, &batch, &grad[0], False, <floating>(1.0 / batch.nb))
+            batch_stats[b, 0] = batch_loss(&batch, <floating*>batch.losses)
+            batch_stats[b, 1] = batch.weight_sum
+            batch_stats[b, 2] = squared_weights(net, &params[0]) if l2 != 0 else 0
+            weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
             opt.t = steps_before + b + 1
+            opt.l2 = l2
+            if l2_over_weight:
+                opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0
             parts = split(n_params * 8, n_params // 4096 + 1, n_threads)
             if parts == 1:
                 update_share(net, &opt, &params[0], &grad[0], &state[0] if state.shape[0] else NULL,

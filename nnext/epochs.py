@@ -15,7 +15,7 @@ from .training import training_arrays
 
 logger = logging.getLogger("nnext.epochs")
 
-LOSSES = ("squared_error", "cross_entropy")
+LOSSES = ("squared_error", "cross_entropy", "poisson")
 
 
 @dataclass
@@ -158,13 +158,16 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     X : array_like, shape (n_samples, network.shape[0])
     Y : array_like, shape (n_samples, network.shape[-1])
         Targets: one-hot rows for a softmax output layer.
-    loss : {"squared_error", "cross_entropy"}, optional
-        The loss per sample: 1/2 ||a - y||^2, or the cross-entropy
+    loss : {"squared_error", "cross_entropy", "poisson"}, optional
+        The loss per sample: 1/2 ||a - y||^2; the cross-entropy
         (categorical, -sum y log a, for a softmax output layer; binary per
         output, -sum y log a + (1 - y) log(1 - a), for a sigmoid one), whose
-        output delta is a - y.  Probabilities are clipped below at the dtype's
-        epsilon in the loss value.  Default: the cross-entropy for a softmax
-        output layer, the squared error otherwise.
+        output delta is a - y (probabilities are clipped below at the dtype's
+        epsilon in the loss value); or half the Poisson deviance,
+        sum y log(y / a) - y + a, for an exp output layer (counts), whose
+        output delta is a - y too.  Default: the cross-entropy for a softmax
+        output layer, the Poisson loss for an exp one, the squared error
+        otherwise.
     optimizer : {"sgd", "momentum", "adam"} or optimizer object, optional
         A name (with ``learning_rate``), or `nnext.SGD`, `nnext.Momentum`,
         `nnext.Adam` with all their settings.  Default "adam".
@@ -265,15 +268,15 @@ def _run(network, X, Y, X_val, Y_val, loss, step, batch_size, epochs, l2, rule,
     try:
         for epoch in range(1, epochs + 1):
             rows = rng.permutation(len(X)) if shuffle else np.arange(len(X))
-            total, failed = network._train_epoch(X, Y, rows.astype(np.intp), batch_size, loss,
-                                                 step, l2, threads)
+            stats, failed = network._train_epoch(X, Y, rows.astype(np.intp), batch_size, loss,
+                                                 step.settings(l2=l2), threads)
             if failed is not None:
                 raise FloatingPointError(
                     f"the parameters became infinite or NaN in batch {failed + 1} of epoch "
                     f"{epoch}: learning_rate={step.learning_rate} is too large for this "
                     f"network and data, try a smaller one. The network keeps the parameters "
                     f"of the last finite step.")
-            history.train_loss.append(scale * total / len(X))
+            history.train_loss.append(scale * stats[:, 0].sum() / len(X))
             if X_val is not None:
                 history.val_loss.append(
                     scale * network._loss_sum(X_val, Y_val, loss, threads) / len(X_val))
@@ -312,7 +315,8 @@ def _run(network, X, Y, X_val, Y_val, loss, step, batch_size, epochs, l2, rule,
 
 def _loss(loss, output_activation):
     if loss is None:
-        return "cross_entropy" if output_activation == "softmax" else "squared_error"
+        return {"softmax": "cross_entropy", "exp": "poisson"}.get(output_activation,
+                                                                 "squared_error")
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
     if loss == "squared_error" and output_activation == "softmax":
@@ -321,6 +325,9 @@ def _loss(loss, output_activation):
     if loss == "cross_entropy" and output_activation not in ("softmax", "sigmoid"):
         raise ValueError(f"loss='cross_entropy' needs a softmax or sigmoid output layer; this "
                          f"network's is {output_activation!r}")
+    if (loss == "poisson") != (output_activation == "exp"):
+        raise ValueError(f"loss='poisson' and an exp output layer go together; got "
+                         f"loss={loss!r} and a {output_activation!r} output layer")
     return loss
 
 

@@ -27,9 +27,10 @@ class NeuralNetwork:
         Neurons per layer, input layer first; at least two layers.
     activations : str or list of str, optional
         The activation of each layer after the input: ``"sigmoid"`` (the
-        default, as in the original), ``"tanh"``, ``"relu"``, ``"identity"``
-        or ``"softmax"`` (output layer only).  One name means every layer;
-        a list names each.  Keyword only.
+        default, as in the original), ``"tanh"``, ``"relu"``, ``"identity"``,
+        or, on the output layer only, ``"softmax"`` or ``"exp"`` (for counts,
+        with the Poisson loss).  One name means every layer; a list names
+        each.  Keyword only.
     init : {"uniform", "glorot", "he"}, optional
         How the initial parameters are drawn.  ``"uniform"`` (the default):
         weights and biases uniform in [-0.5, 0.5), as in the original.
@@ -373,29 +374,34 @@ class NeuralNetwork:
                              f"multiple of {len(self._params)} values")
         self._optimizer = (name, int(steps), _layout.aligned_copy(np.ascontiguousarray(state)))
 
-    def _optimizer_state(self, optimizer):
-        """(steps, state array) of ``optimizer``, continued from the last fit
-        if it used the same kind of optimizer, else fresh."""
-        size = {"sgd": 0, "momentum": 1, "adam": 2}[optimizer.name] * len(self._params)
-        if self._optimizer is None or self._optimizer[0] != optimizer.name:
+    def _optimizer_state(self, name):
+        """(name, steps, state array) of the optimizer called ``name``, continued
+        from the last fit if it used the same kind of optimizer, else fresh."""
+        size = {"sgd": 0, "momentum": 1, "adam": 2}[name] * len(self._params)
+        if self._optimizer is None or self._optimizer[0] != name:
             state = _layout.aligned_empty(size, self.dtype)
             state[...] = 0
-            self._optimizer = (optimizer.name, 0, state)
+            self._optimizer = (name, 0, state)
         return self._optimizer
 
-    def _train_epoch(self, X, Y, rows, batch_size, loss, optimizer, l2, threads):
+    def _train_epoch(self, X, Y, rows, batch_size, loss, settings, threads,
+                     sample_weight=None):
         """One pass over X[rows], Y[rows] in batches of ``batch_size`` with one
-        optimizer step each (see `nnext.fit`).
+        optimizer step each (see `nnext.fit`); ``settings`` is the optimizer's
+        (see `nnext.optimizers.SGD.settings`), ``sample_weight`` None or a
+        weight per row of X.
 
-        Returns the sum of the batches' losses (each at the parameters its
-        step started from) and None, or the index of the batch whose step made
-        a parameter infinite or NaN: the network then holds the parameters
-        (and optimizer state) of the step before.  On Ctrl-C
-        (KeyboardInterrupt) the network holds those of the last complete step.
+        Returns the statistics of the completed batches (an array of rows:
+        the batch's summed loss, its total weight, the sum of the squared
+        weights; each at the parameters its step started from), and None,
+        or the index of the batch whose step made a parameter infinite or
+        NaN: the network then holds the parameters (and optimizer state) of
+        the step before.  On Ctrl-C (KeyboardInterrupt) the network holds
+        those of the last complete step.
         """
-        name, steps, state = self._optimizer_state(optimizer)
+        name, steps, state = self._optimizer_state(settings["name"])
         n_batches = -(-len(rows) // batch_size)
-        losses = np.zeros(n_batches)
+        stats = np.zeros((n_batches, 3))
         completed = np.zeros(1, np.intp)
         needed = _core.train_workspace_size(self._sizes, min(batch_size, len(rows)))
         if len(self._train_work) < needed:
@@ -405,24 +411,20 @@ class NeuralNetwork:
 
         def run(rows):
             _core.train_epoch(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
-                              rows, batch_size, _core.OPTIMIZERS[name], optimizer.learning_rate,
-                              l2, getattr(optimizer, "momentum", 0.0),
-                              getattr(optimizer, "nesterov", False),
-                              getattr(optimizer, "beta1", 0.0), getattr(optimizer, "beta2", 0.0),
-                              getattr(optimizer, "epsilon", 0.0), steps, state, grad,
-                              self._train_work, losses, completed, threads)
+                              rows, sample_weight, batch_size, settings, steps, state, grad,
+                              self._train_work, stats, completed, threads)
 
         try:
             run(rows)
         finally:
             self._optimizer = (name, steps + int(completed[0]), state)
         if completed[0] == n_batches:
-            return float(losses.sum()), None
+            return stats, None
         failed = int(completed[0])
         self._params[...], state[...] = epoch_start
         if failed:
             run(rows[:failed * batch_size])
-        return float(losses[:failed].sum()), failed
+        return stats[:failed], failed
 
     # --- helpers ---------------------------------------------------------------
 

@@ -25,6 +25,11 @@ class SGD:
         settings = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"{type(self).__name__}({settings})"
 
+    def settings(self, **extra):
+        """The settings the core's training loop reads: the name, these
+        attributes, and ``extra`` (such as the weight decay ``l2``)."""
+        return {"name": self.name, **vars(self), **extra}
+
 
 class Momentum(SGD):
     """Gradient descent with momentum: v = momentum * v - learning_rate * d,

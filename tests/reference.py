@@ -63,6 +63,8 @@ def activate(kind, z):
         return np.maximum(z, 0)
     if kind == "identity":
         return z
+    if kind == "exp":
+        return np.exp(z)
     shifted = np.exp(z - z.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
@@ -70,7 +72,7 @@ def activate(kind, z):
 def derivative(kind, a):
     """f'(z) from a = f(z), for every activation but softmax."""
     return {"sigmoid": a * (1 - a), "tanh": 1 - a * a, "relu": (a > 0).astype(a.dtype),
-            "identity": np.ones_like(a)}[kind]
+            "identity": np.ones_like(a), "exp": a}[kind]
 
 
 def forward_all(weights, biases, kinds, X):
@@ -82,25 +84,31 @@ def forward_all(weights, biases, kinds, X):
 
 
 def sample_losses(kinds, loss, A, Y, eps):
-    """Each row's loss: 1/2 ||a - y||^2, or the cross-entropy with a clipped at eps."""
+    """Each row's loss: 1/2 ||a - y||^2, the cross-entropy with a clipped at eps,
+    or half the Poisson deviance, sum y log(y / a) - y + a."""
     if loss == "squared_error":
         return 0.5 * ((A - Y) ** 2).sum(axis=1)
+    if loss == "poisson":
+        return (np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1) / A), 0) - Y + A).sum(axis=1)
     if kinds[-1] == "softmax":
         return -(Y * np.log(np.maximum(A, eps))).sum(axis=1)
     return -(Y * np.log(np.maximum(A, eps)) + (1 - Y) * np.log(np.maximum(1 - A, eps))).sum(axis=1)
 
 
-def mean_gradient(weights, biases, kinds, loss, X, Y):
-    """The mean over the rows of the gradient of the per-sample loss."""
+def mean_gradient(weights, biases, kinds, loss, X, Y, sample_weight=None):
+    """The mean over the rows of the gradient of the per-sample loss (weighted by
+    sample_weight, when given: sum w_s g_s / sum w_s)."""
+    w_s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
     activations = forward_all(weights, biases, kinds, X)
     a = activations[-1]
     delta = a - Y
     if loss == "squared_error":
         delta = delta * derivative(kinds[-1], a)
+    delta = delta * w_s[:, None]
     grads_w, grads_b = [None] * len(weights), [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
-        grads_w[layer] = delta.T @ activations[layer] / len(X)
-        grads_b[layer] = delta.mean(axis=0)
+        grads_w[layer] = delta.T @ activations[layer] / w_s.sum()
+        grads_b[layer] = delta.sum(axis=0) / w_s.sum()
         if layer > 0:
             delta = (delta @ weights[layer]) * derivative(kinds[layer - 1], activations[layer])
     return grads_w, grads_b
@@ -110,10 +118,10 @@ class Optimizer:
     """The optimizers of nnext.fit, written out for one flat array of parameters."""
 
     def __init__(self, name, learning_rate, momentum=0.9, nesterov=False, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8):
+                 beta2=0.999, epsilon=1e-8, epsilon_hat=False):
         self.name, self.lr = name, learning_rate
         self.mu, self.nesterov = momentum, nesterov
-        self.b1, self.b2, self.eps = beta1, beta2, epsilon
+        self.b1, self.b2, self.eps, self.eps_hat = beta1, beta2, epsilon, epsilon_hat
         self.t, self.v, self.m = 0, 0.0, 0.0
 
     def step(self, w, g):
@@ -125,23 +133,33 @@ class Optimizer:
             return w + (self.mu * self.v - self.lr * g if self.nesterov else self.v)
         self.m = self.b1 * self.m + (1 - self.b1) * g
         self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        if self.eps_hat:   # scikit-learn's AdamOptimizer, as it writes it
+            lr = self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+            return w - lr * self.m / (np.sqrt(self.v) + self.eps)
         m_hat = self.m / (1 - self.b1 ** self.t)
         v_hat = self.v / (1 - self.b2 ** self.t)
         return w - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def epoch(weights, biases, kinds, loss, X, Y, rows, batch_size, optimizer, l2=0.0):
+def epoch(weights, biases, kinds, loss, X, Y, rows, batch_size, optimizer, l2=0.0,
+          sample_weight=None, l2_over_weight=False):
     """One epoch of nnext.fit: batches of X[rows] in order, a step each.  Returns
-    the new weights and biases and the sum of the batches' losses."""
+    the new weights and biases and, per batch, its (weighted) summed loss, its
+    total weight and the sum of its starting squared weights."""
     weights, biases = [w.copy() for w in weights], [b.copy() for b in biases]
-    total = 0.0
+    w_all = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    stats = []
     for start in range(0, len(rows), batch_size):
         batch = rows[start:start + batch_size]
         A = forward_all(weights, biases, kinds, X[batch])[-1]
-        total += sample_losses(kinds, loss, A, Y[batch], np.finfo(X.dtype).eps).sum()
-        grads_w, grads_b = mean_gradient(weights, biases, kinds, loss, X[batch], Y[batch])
+        losses = sample_losses(kinds, loss, A, Y[batch], np.finfo(X.dtype).eps)
+        stats.append([(losses * w_all[batch]).sum(), w_all[batch].sum(),
+                      sum((w ** 2).sum() for w in weights) if l2 else 0.0])
+        grads_w, grads_b = mean_gradient(weights, biases, kinds, loss, X[batch], Y[batch],
+                                         w_all[batch])
+        decay = l2 / w_all[batch].sum() if l2_over_weight else l2
         flat_w = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in zip(weights, biases)])
-        flat_g = np.concatenate([np.concatenate([(g + l2 * w).ravel(), gb])
+        flat_g = np.concatenate([np.concatenate([(g + decay * w).ravel(), gb])
                                  for g, gb, w in zip(grads_w, grads_b, weights)])
         flat_w = optimizer.step(flat_w, flat_g)
         start_index = 0
@@ -150,4 +168,4 @@ def epoch(weights, biases, kinds, loss, X, Y, rows, batch_size, optimizer, l2=0.
             start_index += w.size
             biases[layer] = flat_w[start_index:start_index + w.shape[0]]
             start_index += w.shape[0]
-    return weights, biases, total
+    return weights, biases, np.array(stats)

@@ -11,13 +11,14 @@ import reference
 from nnext import NeuralNetwork, _core, _layout
 
 LOSS = _core.LOSSES
-OPTIMIZER = _core.OPTIMIZERS
 TOLERANCE = {np.float64: 1e-11, np.float32: 3e-5}
 HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
 # (output activation, loss) pairs that train: softmax only with the cross-entropy,
-# the cross-entropy only on softmax and sigmoid outputs.
+# the cross-entropy only on softmax and sigmoid outputs, exp outputs (counts)
+# with the Poisson loss or the squared error.
 PAIRS = [(out, "squared_error") for out in HIDDEN] + [("softmax", "cross_entropy"),
-                                                      ("sigmoid", "cross_entropy")]
+                                                      ("sigmoid", "cross_entropy"),
+                                                      ("exp", "poisson"), ("exp", "squared_error")]
 
 
 pytestmark = pytest.mark.usefixtures("each_kernel_variant")
@@ -52,11 +53,12 @@ def mean_loss(network, X, Y, loss):
     return (0.5 if loss == "squared_error" else 1.0) * core_loss(network, X, Y, loss) / len(X)
 
 
-def core_gradient(network, X, Y, loss, threads=1):
+def core_gradient(network, X, Y, loss, threads=1, sample_weight=None, rows=None):
+    rows = np.arange(len(X), dtype=np.intp) if rows is None else np.asarray(rows, np.intp)
     grad = np.empty_like(network._params)
-    work = np.empty(_core.train_workspace_size(network._sizes, len(X)), network.dtype)
+    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
     total = _core.gradient(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
-                           np.arange(len(X), dtype=np.intp), grad, work, threads)
+                           rows, grad, work, threads, sample_weight)
     return grad, total
 
 
@@ -215,19 +217,17 @@ SETTINGS = {"sgd": dict(learning_rate=0.1), "momentum": dict(learning_rate=0.05,
 
 
 def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before, l2=0.0,
-               threads=1):
-    settings = {**dict(learning_rate=0.0, momentum=0.0, nesterov=False, beta1=0.0, beta2=0.0,
-                       epsilon=0.0), **SETTINGS[name]}
+               threads=1, sample_weight=None, **extra):
+    settings = {"name": "momentum" if name == "nesterov" else name, "l2": l2,
+                **SETTINGS[name], **extra}
     n_batches = -(-len(rows) // batch_size)
-    losses, completed = np.zeros(n_batches), np.zeros(1, np.intp)
+    stats, completed = np.zeros((n_batches, 3)), np.zeros(1, np.intp)
     work = np.empty(_core.train_workspace_size(network._sizes, batch_size), network.dtype)
     _core.train_epoch(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
-                      np.asarray(rows, np.intp), batch_size,
-                      OPTIMIZER["momentum" if name == "nesterov" else name],
-                      settings["learning_rate"], l2, settings["momentum"], settings["nesterov"],
-                      settings["beta1"], settings["beta2"], settings["epsilon"], steps_before,
-                      state, np.empty_like(network._params), work, losses, completed, threads)
-    return losses, int(completed[0])
+                      np.asarray(rows, np.intp), sample_weight, batch_size, settings,
+                      steps_before, state, np.empty_like(network._params), work, stats,
+                      completed, threads)
+    return stats, int(completed[0])
 
 
 def state_size(name, network):
@@ -250,13 +250,104 @@ def test_two_epochs_of_each_optimizer_match_reference(name, dtype, threads):
         weights, biases, expected = reference.epoch(weights, biases, kinds, "cross_entropy",
                                                     X.astype(np.float64), Y.astype(np.float64),
                                                     rows, 25, optimizer, l2=0.01)
-        losses, completed = core_epoch(network, X, Y, rows, 25, "cross_entropy", name, state,
-                                       steps_before=5 * epoch, l2=0.01, threads=threads)
+        stats, completed = core_epoch(network, X, Y, rows, 25, "cross_entropy", name, state,
+                                      steps_before=5 * epoch, l2=0.01, threads=threads)
         assert completed == 5
-        assert losses.sum() == pytest.approx(expected, rel=20 * TOLERANCE[dtype])
+        np.testing.assert_allclose(stats, expected, rtol=20 * TOLERANCE[dtype])
     tolerance = 1e-9 if dtype == np.float64 else 2e-4
     for mine, theirs in zip(network.weights + network.biases, weights + biases):
         np.testing.assert_allclose(mine, theirs, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["sgd", "nesterov", "adam"])
+def test_weighted_epochs_with_decay_over_the_batch_weight_match_reference(name, dtype):
+    # scikit-learn's step: (sum w_s g_s + alpha W) / sum w_s, and Adam's epsilon hat.
+    kinds = ["tanh", "exp"]
+    network, X, Y = problem([30, 17, 3], kinds, dtype, n_samples=97)
+    weight = np.random.default_rng(5).uniform(0, 3, len(X)).astype(dtype)
+    weight[:10] = 0
+    weights, biases = as_lists(network)
+    extra = dict(l2_over_weight=True, epsilon_hat=True) if name == "adam" else \
+        dict(l2_over_weight=True)
+    optimizer = reference.Optimizer("momentum" if name == "nesterov" else name,
+                                    epsilon_hat=name == "adam", **SETTINGS[name])
+    state = np.zeros(state_size(name, network), dtype)
+    rows = np.random.default_rng(1).permutation(len(X))
+    weights, biases, expected = reference.epoch(
+        weights, biases, kinds, "poisson", X.astype(np.float64), Y.astype(np.float64), rows, 20,
+        optimizer, l2=0.5, sample_weight=weight.astype(np.float64), l2_over_weight=True)
+    stats, completed = core_epoch(network, X, Y, rows, 20, "poisson", name, state, 0, l2=0.5,
+                                  sample_weight=weight, **extra)
+    assert completed == 5
+    np.testing.assert_allclose(stats, expected, rtol=20 * TOLERANCE[dtype])
+    tolerance = 1e-9 if dtype == np.float64 else 2e-4
+    for mine, theirs in zip(network.weights + network.biases, weights + biases):
+        np.testing.assert_allclose(mine, theirs, rtol=tolerance, atol=tolerance)
+
+
+def test_adam_epsilon_hat_changes_only_where_epsilon_enters():
+    runs = {}
+    for eps_hat in (False, True):
+        for epsilon in (1e-8, 1e-1):
+            network, X, Y = problem([6, 5, 2], ["relu", "identity"], np.float64)
+            state = np.zeros(state_size("adam", network))
+            core_epoch(network, X, Y, np.arange(len(X)), 8, "squared_error", "adam", state, 0,
+                       epsilon=epsilon, epsilon_hat=eps_hat)
+            runs[eps_hat, epsilon] = network._params
+    np.testing.assert_allclose(runs[True, 1e-8], runs[False, 1e-8], rtol=1e-5)
+    assert np.abs(runs[True, 1e-1] - runs[False, 1e-1]).max() > 1e-4
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("out, loss", [("softmax", "cross_entropy"), ("identity", "squared_error"),
+                                       ("exp", "poisson")])
+def test_weighted_gradients_match_reference(out, loss, dtype, threads):
+    kinds = ["relu", out]
+    network, X, Y = problem([200, 33, 4], kinds, dtype, n_samples=90)
+    weight = np.random.default_rng(2).uniform(0, 2, len(X)).astype(dtype)
+    weight[::7] = 0
+    grad, total = core_gradient(network, X, Y, loss, threads, sample_weight=weight)
+    A = reference.forward_all(*as_lists(network), kinds, X.astype(np.float64))[-1]
+    losses = reference.sample_losses(kinds, loss, A, Y.astype(np.float64), np.finfo(dtype).eps)
+    factor = 2 if loss == "squared_error" else 1     # the core sums ||a - y||^2
+    assert total == pytest.approx(factor * (losses * weight).sum(), rel=20 * TOLERANCE[dtype])
+    grads_w, grads_b = reference.mean_gradient(*as_lists(network), kinds, loss,
+                                               X.astype(np.float64), Y.astype(np.float64),
+                                               weight)
+    mine_w, mine_b = _layout.split(grad, network.shape)
+    for mine, theirs in zip(mine_w + mine_b, grads_w + grads_b):
+        np.testing.assert_allclose(mine, theirs, rtol=10 * TOLERANCE[dtype],
+                                   atol=10 * TOLERANCE[dtype])
+
+
+def test_integer_weights_equal_repeated_rows_and_zero_weights_no_rows():
+    network, X, Y = problem([7, 6, 3], ["tanh", "softmax"], np.float64, n_samples=30)
+    weight = np.random.default_rng(3).integers(0, 4, len(X)).astype(np.float64)
+    repeated = np.repeat(np.arange(len(X)), weight.astype(int))
+    weighted, weighted_total = core_gradient(network, X, Y, "cross_entropy", sample_weight=weight)
+    plain, plain_total = core_gradient(network, X, Y, "cross_entropy", rows=repeated)
+    np.testing.assert_allclose(weighted, plain, rtol=1e-12, atol=1e-15)
+    assert weighted_total == pytest.approx(plain_total, rel=1e-12)
+    # A batch that weighs nothing has no gradient (and its step no decay).
+    nothing, total = core_gradient(network, X, Y, "cross_entropy", sample_weight=np.zeros(30))
+    assert total == 0 and not nothing.any()
+    before = network._params.copy()
+    stats, _ = core_epoch(network, X, Y, np.arange(30), 30, "cross_entropy", "sgd", np.zeros(0),
+                          0, l2=1.0, sample_weight=np.zeros(30), l2_over_weight=True)
+    np.testing.assert_array_equal(network._params, before)
+    assert stats[0, 1] == 0
+
+
+def test_sample_weight_and_settings_are_checked():
+    network, X, Y = problem([3, 2, 2], ["tanh", "softmax"], np.float64, n_samples=6)
+    with pytest.raises(ValueError, match=r"sample_weight must hold a weight per row of X \(6\); got 5"):
+        core_gradient(network, X, Y, "cross_entropy", sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match="unknown optimizer settings: lr"):
+        core_epoch(network, X, Y, np.arange(6), 2, "cross_entropy", "sgd", np.zeros(0), 0, lr=1)
+    with pytest.raises(ValueError, match="the Poisson loss needs an exp output layer"):
+        core_gradient(network, X, Y, "poisson")
 
 
 def test_weight_decay_spares_the_biases():
@@ -280,22 +371,22 @@ def test_epochs_do_not_depend_on_the_thread_count(dtype):
         network, X, Y = problem([300, 41, 30, 9], ["relu", "tanh", "softmax"], dtype,
                                 n_samples=200)
         state = np.zeros(state_size("adam", network), dtype)
-        losses, _ = core_epoch(network, X, Y, np.arange(200)[::-1].copy(), 64, "cross_entropy",
-                               "adam", state, 0, l2=0.001, threads=threads)
-        results.append((network._params, state, losses))
-    for params, state, losses in results[1:]:
+        stats, _ = core_epoch(network, X, Y, np.arange(200)[::-1].copy(), 64, "cross_entropy",
+                              "adam", state, 0, l2=0.001, threads=threads)
+        results.append((network._params, state, stats))
+    for params, state, stats in results[1:]:
         np.testing.assert_array_equal(params, results[0][0])
         np.testing.assert_array_equal(state, results[0][1])
-        np.testing.assert_array_equal(losses, results[0][2])
+        np.testing.assert_array_equal(stats, results[0][2])
 
 
 def test_epoch_stops_at_the_first_step_that_is_not_finite():
     network, X, Y = problem([3, 4, 1], ["relu", "identity"], np.float64, n_samples=40)
     X[25] = 1e300   # the batch holding row 25 (batch 3 of 10) overflows
-    losses, completed = core_epoch(network, X, Y, np.arange(40), 4, "squared_error", "sgd",
-                                   np.zeros(0), 0)
+    stats, completed = core_epoch(network, X, Y, np.arange(40), 4, "squared_error", "sgd",
+                                  np.zeros(0), 0)
     assert completed == 6 and not np.isfinite(network._params).all()
-    assert np.isfinite(losses[:6]).all()
+    assert np.isfinite(stats[:6]).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

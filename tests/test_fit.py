@@ -240,7 +240,7 @@ def test_small_mnist_subset_reaches_ninety_percent():
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    (dict(loss="hinge"), ValueError, "loss must be one of squared_error, cross_entropy; got 'hinge'"),
+    (dict(loss="hinge"), ValueError, "loss must be one of squared_error, cross_entropy, poisson; got 'hinge'"),
     (dict(loss="squared_error"), ValueError, "cannot train a softmax output layer"),
     (dict(optimizer="rmsprop"), ValueError, "optimizer must be one of sgd, momentum, adam"),
     (dict(optimizer=Adam(), learning_rate=0.1), ValueError, "learning_rate goes into the optimizer"),
@@ -290,7 +290,7 @@ def test_bad_data_is_refused(X, Y, error, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(activations="bogus"), "activations\\[0\\] must be one of sigmoid, tanh, relu, identity, softmax; got 'bogus'"),
+    (dict(activations="bogus"), "activations\\[0\\] must be one of sigmoid, tanh, relu, identity, softmax, exp; got 'bogus'"),
     (dict(activations=["softmax", "softmax"]), "activations\\[0\\] is 'softmax', which only the output layer may have"),
     (dict(activations=["relu"]), "activations must name 2 layers"),
     (dict(init="xavier"), "init must be one of uniform, glorot, he; got 'xavier'"),
