@@ -114,9 +114,17 @@ if hasattr(os, "register_at_fork"):
 
 
 def num_threads(value):
-    """Return a thread count: ``value``, or all available cores for None; 1 in a
-    forked child process."""
-    threads = available_cores() if value is None else positive_int(value, "num_threads")
+    """Return a thread count: ``value``, or for None all available cores, at most
+    ``OMP_NUM_THREADS`` when that is set (as joblib sets it in its workers, so
+    that parallel jobs do not oversubscribe the cores); 1 in a forked child
+    process."""
+    if value is None:
+        threads = available_cores()
+        limit = os.environ.get("OMP_NUM_THREADS", "").strip()
+        if limit.isdigit() and int(limit) > 0:
+            threads = min(threads, int(limit))
+    else:
+        threads = positive_int(value, "num_threads")
     return 1 if _forked_child else threads
 
 

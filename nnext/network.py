@@ -309,15 +309,21 @@ class NeuralNetwork:
         return _core.loss_sum(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
                               work, threads)
 
-    def _gradient(self, X, Y, rows, loss, threads):
+    def _gradient(self, X, Y, rows, loss, threads, sample_weight=None, work=None):
         """The mean gradient of the loss over X[rows], Y[rows] (laid out like the
-        parameters), and the sum of the losses."""
+        parameters), and the sum of the losses; both weighted by
+        ``sample_weight`` (a weight per row of X) when it is given.  ``work``:
+        a buffer from `_gradient_workspace` for batches this large, to reuse."""
         grad = _layout.aligned_empty(len(self._params), self.dtype)
-        work = _layout.aligned_empty(_core.train_workspace_size(self._sizes, len(rows)),
-                                     self.dtype)
+        if work is None:
+            work = self._gradient_workspace(len(rows))
         total = _core.gradient(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
-                               rows, grad, work, threads)
+                               rows, grad, work, threads, sample_weight)
         return grad, total
+
+    def _gradient_workspace(self, batch_size):
+        return _layout.aligned_empty(_core.train_workspace_size(self._sizes, batch_size),
+                                     self.dtype)
 
     def _sgd_steps(self, X, Y, rows, learning_step, iterations, threads):
         """Take ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
