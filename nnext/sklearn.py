@@ -477,7 +477,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     The parameters, their defaults and meaning are scikit-learn's (see its
     documentation); the output layer is a softmax for more than two classes
     and a sigmoid per output for two classes and for multi-label targets,
-    trained on the cross-entropy.
+    trained on the cross-entropy.  ``score`` is the accuracy of the
+    predictions (for multi-label targets, of whole label sets).
 
     Parameters
     ----------
@@ -670,22 +671,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     with ``loss="poisson"``, the exponential (half the Poisson deviance, for
     non-negative targets such as counts).
 
+    Every other parameter (``hidden_layer_sizes``, ``activation``, ``solver``,
+    ..., ``dtype``, ``num_threads``) and every fitted attribute is as in
+    `MLPClassifier`, but that ``validation_scores_`` are R^2 scores and there
+    is no ``classes_``.  ``score`` is the R^2 of the predictions.
+
     Parameters
     ----------
     loss : {"squared_error", "poisson"}, default="squared_error"
-    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
-    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
-    warm_start, momentum, nesterovs_momentum, early_stopping,
-    validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
-    dtype, num_threads
-        As in `MLPClassifier`.
-
-    Attributes
-    ----------
-    loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_,
-    t_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_iter_,
-    n_layers_, n_outputs_, out_activation_, network_
-        As in `MLPClassifier`; ``validation_scores_`` are R^2 scores.
 
     Examples
     --------

@@ -9,6 +9,7 @@ distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 wrappers = pytest.importorskip("dask_ml.wrappers")
 
+import dask                                                    # noqa: E402
 import joblib                                                  # noqa: E402
 from sklearn.datasets import load_digits                      # noqa: E402
 from sklearn.model_selection import GridSearchCV               # noqa: E402
@@ -73,9 +74,12 @@ def test_incremental_training_over_chunks_matches_training_in_memory(client, tmp
                             classes=np.arange(10))
     assert by_hand.score(X_test, y_test) == expected
 
-    # A dask array whose chunks stream through the cluster, with dask-ml.
-    X_dask = da.from_array(X, chunks=(chunk, X.shape[1]))
-    y_dask = da.from_array(y, chunks=chunk)
+    # A dask array whose chunks the workers read from files, with dask-ml.
+    with dask.config.set(scheduler="synchronous"):      # written here, not by the cluster
+        da.to_npy_stack(tmp_path / "X", da.from_array(X, chunks=(chunk, X.shape[1])))
+        da.to_npy_stack(tmp_path / "y", da.from_array(y, chunks=chunk))
+    X_dask = da.from_npy_stack(tmp_path / "X", mmap_mode="r")
+    y_dask = da.from_npy_stack(tmp_path / "y", mmap_mode="r")
     incremental = wrappers.Incremental(estimator(), shuffle_blocks=False)
     incremental.fit(X_dask, y_dask, classes=np.arange(10))
     assert incremental.estimator_.score(X_test, y_test) == expected
