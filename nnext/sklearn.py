@@ -36,8 +36,8 @@ try:
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
     from threadpoolctl import ThreadpoolController
 except ImportError as error:     # pragma: no cover - tested in a subprocess
-    raise ImportError(f"nnext.sklearn needs scikit-learn, which is not installed "
-                      f"({error}): pip install \"nnext[sklearn]\"") from error
+    raise ImportError('nnext.sklearn needs scikit-learn, the "sklearn" extra: '
+                      'pip install "nnext[sklearn]"') from error
 
 import numbers
 import warnings

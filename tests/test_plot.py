@@ -1,7 +1,5 @@
 """nnext.plot on small known inputs: what each picture holds, and its refusals."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -149,19 +147,3 @@ def test_hidden_units_one_image_per_unit_on_a_scale_centred_on_zero(tmp_path):
 def test_bad_input_is_refused(call, error, message):
     with pytest.raises(error, match=message):
         call()
-
-
-def test_import_nnext_does_not_import_matplotlib(tmp_path):
-    script = "import sys, nnext; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
-    assert out.stdout.strip() == "False", out.stderr
-
-
-def test_missing_matplotlib_names_the_extra(tmp_path):
-    script = ("import sys; sys.modules['matplotlib'] = None\n"
-              "try:\n    import nnext.plot\nexcept ImportError as e:\n    print(e)\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
-    assert out.stdout.strip() == ('nnext.plot needs matplotlib, the "plot" extra: '
-                                  'pip install "nnext[plot]"'), out.stderr

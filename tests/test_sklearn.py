@@ -2,8 +2,6 @@
 scikit-learn's own MLPs, pickling, pipelines and searches, and bad input."""
 import copy
 import pickle
-import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -343,23 +341,3 @@ def test_lbfgs_warns_when_it_runs_out_of_iterations():
         warnings.simplefilter("error")
         with pytest.raises(ConvergenceWarning, match=r"Maximum iterations \(2\) reached"):
             MLPClassifier(max_iter=2).fit(X, y)
-
-
-# --- scikit-learn stays optional ----------------------------------------------------------
-
-def run_python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-
-
-def test_import_nnext_does_not_import_scikit_learn():
-    result = run_python("import sys, nnext; nnext.fit; print('sklearn' in sys.modules)")
-    assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr
-
-
-def test_missing_scikit_learn_is_named_in_one_import_error():
-    result = run_python("import sys; sys.modules['sklearn'] = None\n"
-                        "try:\n    import nnext.sklearn\n"
-                        "except ImportError as error:\n    print(error)")
-    assert "nnext.sklearn needs scikit-learn" in result.stdout
-    assert 'pip install "nnext[sklearn]"' in result.stdout
