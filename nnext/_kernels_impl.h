@@ -74,6 +74,49 @@ NN_INLINE NN_TARGET void NN_NAME(store)(NN_REAL *p, NN_NAME(vec) v)
     memcpy(p, &v, sizeof v);
 }
 
+#if NN_FMA && NN_X86 && NN_VBYTES == 32
+/* An AVX2 mask: all bits set in the lanes below n. */
+NN_INLINE NN_TARGET __m256i NN_NAME(lanes_below)(int n)
+{
+#if NN_DOUBLE
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+#else
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#endif
+}
+#endif
+
+/* The first n < NN_VLEN lanes from or to memory (no access past them), where
+ * the instruction set has masked loads and stores: AVX2's and AVX-512's. */
+#define NN_MASKED (NN_FMA && NN_X86)
+#if NN_MASKED
+NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(load_part)(const NN_REAL *p, int n)
+{
+#if NN_VBYTES == 64 && NN_DOUBLE
+    return (NN_NAME(vec))_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p);
+#elif NN_VBYTES == 64
+    return (NN_NAME(vec))_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#elif NN_DOUBLE
+    return (NN_NAME(vec))_mm256_maskload_pd(p, NN_NAME(lanes_below)(n));
+#else
+    return (NN_NAME(vec))_mm256_maskload_ps(p, NN_NAME(lanes_below)(n));
+#endif
+}
+
+NN_INLINE NN_TARGET void NN_NAME(store_part)(NN_REAL *p, NN_NAME(vec) v, int n)
+{
+#if NN_VBYTES == 64 && NN_DOUBLE
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v);
+#elif NN_VBYTES == 64
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#elif NN_DOUBLE
+    _mm256_maskstore_pd(p, NN_NAME(lanes_below)(n), (__m256d)v);
+#else
+    _mm256_maskstore_ps(p, NN_NAME(lanes_below)(n), (__m256)v);
+#endif
+}
+#endif
+
 NN_INLINE NN_TARGET NN_REAL NN_NAME(hsum)(NN_NAME(vec) v)
 {
     NN_REAL s = v[0];
@@ -127,7 +170,7 @@ NN_INLINE NN_TARGET void NN_NAME(nt_rows)(
                          c + i * ldc + j, ldc);
 }
 
-NN_TARGET static void NN_NAME(gemm_nt)(
+NN_TARGET static void NN_NAME(nt_blocks)(
     nn_intp m, nn_intp n, nn_intp k, const NN_REAL *a, nn_intp lda,
     const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
 {
@@ -173,6 +216,32 @@ NN_INLINE NN_TARGET void NN_NAME(nn_tile)(
         }
 }
 
+#if NN_MASKED
+/* nn_tile for the last width < NN_VLEN columns of C, in one partial vector:
+ * each lane computes what nn_element would, in the same order. */
+NN_INLINE NN_TARGET void NN_NAME(nn_tile_part)(
+    int mr, int width, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa, nn_intp csa,
+    const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
+{
+    NN_NAME(vec) acc[NN_NN_MR];
+
+    for (int r = 0; r < mr; r++)
+        acc[r] = (NN_NAME(vec)){0};
+    for (nn_intp p = 0; p < k; p++) {
+        NN_NAME(vec) bv = NN_NAME(load_part)(b + p * ldb, width);
+        for (int r = 0; r < mr; r++)
+            acc[r] = NN_NAME(madd)(NN_NAME(splat)(a[r * rsa + p * csa]), bv, acc[r]);
+    }
+    NN_NAME(vec) alpha_v = NN_NAME(splat)(alpha);
+    for (int r = 0; r < mr; r++) {
+        NN_REAL *cp = c + r * ldc;
+        NN_NAME(store_part)(cp, accumulate ? NN_NAME(madd)(alpha_v, acc[r],
+                                                           NN_NAME(load_part)(cp, width))
+                                           : alpha_v * acc[r], width);
+    }
+}
+#endif
+
 /* The same for one element of C, column by column past the last whole vector. */
 NN_INLINE NN_TARGET void NN_NAME(nn_element)(
     nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp csa, const NN_REAL *b, nn_intp ldb,
@@ -201,6 +270,27 @@ NN_INLINE NN_TARGET void NN_NAME(nn_columns)(
                          c + i * ldc + j, ldc);
 }
 
+/* Columns j..j+width of C (width < NN_VLEN), every row. */
+NN_INLINE NN_TARGET void NN_NAME(nn_last_columns)(
+    int width, nn_intp j, nn_intp m, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
+    nn_intp csa, const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
+{
+    nn_intp i = 0;
+#if NN_MASKED
+    for (; i + NN_NN_MR <= m; i += NN_NN_MR)
+        NN_NAME(nn_tile_part)(NN_NN_MR, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
+                              accumulate, c + i * ldc + j, ldc);
+    for (; i < m; i++)
+        NN_NAME(nn_tile_part)(1, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
+                              accumulate, c + i * ldc + j, ldc);
+#else
+    for (; i < m; i++)
+        for (int q = 0; q < width; q++)
+            NN_NAME(nn_element)(k, alpha, a + i * rsa, csa, b + j + q, ldb, accumulate,
+                                c + i * ldc + j + q);
+#endif
+}
+
 NN_TARGET static void NN_NAME(gemm_nn)(
     nn_intp m, nn_intp n, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
     nn_intp csa, const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
@@ -212,10 +302,49 @@ NN_TARGET static void NN_NAME(gemm_nn)(
         NN_NAME(nn_columns)(NN_NN_NV, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
     for (; j + NN_VLEN <= n; j += NN_VLEN)
         NN_NAME(nn_columns)(1, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
-    for (; j < n; j++)
+    if (j < n)
+        NN_NAME(nn_last_columns)(n - j, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c,
+                                 ldc);
+}
+
+/*
+ * C = bias + A B^T, the forward product: c[i][j] = bias[j] + a[i][:] . b[j][:].
+ * Dot products shorter than NN_SMALL_K cannot fill vectors along k, so
+ * there the product is made of gemm_nn's tiles, vectorised along the columns
+ * of C, on panels of B transposed onto the stack (each panel serves all m
+ * rows).  Either way every element is bias + a sum in a fixed order, whatever
+ * the rows' number or position.
+ */
+NN_TARGET static void NN_NAME(gemm_nt)(
+    nn_intp m, nn_intp n, nn_intp k, const NN_REAL *a, nn_intp lda,
+    const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
+{
+    enum { panel = NN_NN_NV * NN_VLEN };
+    NN_REAL bt[NN_SMALL_K * panel] __attribute__((aligned(64)));
+    nn_intp i, j, p, q, width, vectors;
+
+    if (k > NN_SMALL_K) {
+        NN_NAME(nt_blocks)(m, n, k, a, lda, b, ldb, bias, c, ldc);
+        return;
+    }
+    for (j = 0; j < n; j += panel) {
+        width = n - j < panel ? n - j : panel;
+        for (p = 0; p < k; p++)
+            for (q = 0; q < width; q++)
+                bt[p * panel + q] = b[(j + q) * ldb + p];
         for (i = 0; i < m; i++)
-            NN_NAME(nn_element)(k, alpha, a + i * rsa, csa, b + j, ldb, accumulate,
-                                c + i * ldc + j);
+            memcpy(c + i * ldc + j, bias + j, width * sizeof(NN_REAL));
+        vectors = width / NN_VLEN;
+        if (vectors == NN_NN_NV)
+            NN_NAME(nn_columns)(NN_NN_NV, 0, m, k, 1, a, lda, 1, bt, panel, 1, c + j, ldc);
+        else
+            for (q = 0; q < vectors; q++)
+                NN_NAME(nn_columns)(1, q * NN_VLEN, m, k, 1, a, lda, 1, bt, panel, 1, c + j,
+                                    ldc);
+        if (vectors * NN_VLEN < width)
+            NN_NAME(nn_last_columns)(width - vectors * NN_VLEN, vectors * NN_VLEN, m, k, 1, a,
+                                     lda, 1, bt, panel, 1, c + j, ldc);
+    }
 }
 
 /*
@@ -424,6 +553,8 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_TINY
 #undef NN_VLEN
 #undef NN_NT_NB
+#undef NN_SMALL_K
+#undef NN_MASKED
 #undef NN_VBYTES
 #undef NN_TARGET
 #undef NN_FMA

@@ -5,8 +5,11 @@
  * the target, whether multiply-adds are fused, and its tile sizes: NT_MR x
  * NT_NR for the forward kernel (rows of A x rows of B) and NN_MR x NN_NV for
  * the other (rows x vectors of columns), chosen so that the accumulators, a
- * row of vectors of B and one of A fill the register file.  _kernels_impl.h
- * undefines these settings when it is done with them.
+ * row of vectors of B and one of A fill the register file; and NN_SMALL_K,
+ * the longest dot product the forward kernel computes along the columns of
+ * C instead (see gemm_nt), where the two ways were measured to cross (n = 100,
+ * 2,000 rows, an Intel Xeon with AVX-512).  _kernels_impl.h undefines these
+ * settings when it is done with them.
  */
 #ifndef NN_NN_NV_BASE
 #define NN_NN_NV_BASE 3
@@ -22,6 +25,7 @@
 #define NN_NT_NR 3
 #define NN_NN_MR 4
 #define NN_NN_NV NN_NN_NV_BASE
+#define NN_SMALL_K (NN_DOUBLE ? 96 : 48)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _base)
 #include "_kernels_impl.h"
 
@@ -33,6 +37,7 @@
 #define NN_NT_NR 3
 #define NN_NN_MR 4
 #define NN_NN_NV NN_NN_NV_AVX2
+#define NN_SMALL_K (NN_DOUBLE ? 96 : 48)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx2)
 #include "_kernels_impl.h"
 
@@ -44,5 +49,6 @@
 #define NN_NT_NR 4
 #define NN_NN_MR 6
 #define NN_NN_NV NN_NN_NV_AVX512
+#define NN_SMALL_K (NN_DOUBLE ? 48 : 96)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx512)
 #include "_kernels_impl.h"

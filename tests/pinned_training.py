@@ -6,8 +6,10 @@ recording machine had (``python tests/pinned_training.py``), and, as
 ``nnext01_baseline_*``, the weights nnext 0.1 reached with its baseline
 kernels, which every variant must stay within rounding of.  The variants'
 weights were recorded again when the kernels made their fused multiply-adds
-explicit and when exp's polynomial came to multiply by 1/k! instead of
-dividing by k; re-record only for a change meant to change them.
+explicit, when exp's polynomial came to multiply by 1/k! instead of
+dividing by k, and when short dot products in the forward product came to be
+summed along the neurons (gemm_nt's small-k way); re-record only for a change
+meant to change them.
 """
 import os
 

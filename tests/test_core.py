@@ -380,3 +380,25 @@ def test_every_tile_edge_matches_reference(dtype):
                                              Y.astype(np.float64), 0.7)
         core_steps(network, X, Y, np.arange(nb), 0.7, 1, threads=2)
         assert_parameters_close(network, weights, biases, tolerance)
+
+
+# The forward product's two ways (dot products along the inputs; tiles along
+# the neurons, on panels of up to 4 vectors of 16 floats, below 48 to 96
+# inputs depending on the variant and dtype), around each way's edges.
+PRODUCT_INPUTS = [1, 3, 7, 8, 9, 23, 24, 25, 47, 48, 49, 95, 96, 97, 130]
+PRODUCT_NEURONS = [1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 97, 129, 193]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_product_matches_numpy_around_every_edge(dtype):
+    rng = np.random.default_rng(1)
+    for n_in, n_out in itertools.product(PRODUCT_INPUTS, PRODUCT_NEURONS):
+        network = NeuralNetwork([n_in, n_out], activations="identity", seed=n_in * n_out,
+                                dtype=dtype)
+        X = rng.normal(size=(13, n_in)).astype(dtype)
+        weights, biases = as_float64(network)
+        expected = X.astype(np.float64) @ weights[0].T + biases[0]
+        tolerance = TOLERANCE[dtype] * 10 * max(1.0, np.abs(expected).max())
+        for threads in (1, 2):
+            np.testing.assert_allclose(network.feedforward(X, num_threads=threads), expected,
+                                       rtol=0, atol=tolerance, err_msg=f"{n_in} x {n_out}")

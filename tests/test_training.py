@@ -386,14 +386,16 @@ def test_divergence_keeps_the_weights_of_the_last_finite_step():
     # about 6e153 in one finite step (w1 * 1e155 then overflows); a later
     # batch holding B = (0, 1e155, 0, ...) -> 0 makes w2 about -6e153 in its
     # first step, and its second step meets C = (1e155, 1e155, 0, ...):
-    # z = +inf + -inf = NaN (8 inputs, so that the two products stay in
-    # separate vector lanes until they are added).  With seed 6 that happens
-    # at step 2 of round 6.
-    X = np.zeros((4, 8))
+    # z = +inf + -inf = NaN (100 inputs: dot products this long are summed
+    # along the inputs in vector lanes, and the two products stay in separate
+    # lanes until they are added; a sequence of fused multiply-adds would give
+    # inf + 1e155 * -6e153 = inf).  With seed 6 that happens at step 2 of
+    # round 6.
+    X = np.zeros((4, 100))
     X[0, 0] = X[1, 1] = 1e155
     X[2, :2] = 1e155
     Y = np.array([[1.0], [0.0], [0.5], [0.5]])
-    network = NeuralNetwork([8, 1])
+    network = NeuralNetwork([100, 1])
     network.weights[0][...] = 0
     network.biases[0][...] = 0
     start = network.copy()
