@@ -202,7 +202,7 @@ class NeuralNetwork:
             network's dtype.
         num_threads : int, optional
             Threads to share the samples between (default: all available
-            cores; blocks of 64 samples are the unit of sharing).  Keyword only.
+            cores; blocks of 72 samples are the unit of sharing).  Keyword only.
 
         Returns
         -------
