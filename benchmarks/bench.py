@@ -52,6 +52,11 @@ def matmul_peak(dtype, n=2048, repeats=3):
     return 2 * n ** 3 / best
 
 
+def inference_flops(shape):
+    """FLOPs of one sample's forward pass: 2 W."""
+    return 2 * sum(n_in * n_out for n_in, n_out in zip(shape, shape[1:]))
+
+
 def training_flops(shape):
     """FLOPs of one sample's forward, backward and update: 2 W each for the
     forward pass and the gradient, 2 W for the deltas of every layer after the first."""
@@ -281,7 +286,7 @@ def main(argv=None):
 
     print("inference, feedforward of 10,000 samples:")
     for name, (shape, activations) in INFERENCE.items():
-        flops = 2 * sum(n_in * n_out for n_in, n_out in zip(shape, shape[1:]))
+        flops = inference_flops(shape)
         for dtype in (np.float64, np.float32):
             runners = {nnext_name(k): nnext_inference(shape, activations, dtype, k)
                        for k in variants}
@@ -298,10 +303,10 @@ def main(argv=None):
 
     if args.main_job:
         _core.use_kernels(variants[-1])
-        main_job(args.repeats)
+        main_job(args.repeats, peaks[np.float64])
 
 
-def main_job(repeats):
+def main_job(repeats, peak):
     """The digits recogniser's training with the seed's settings, nnext against numpy."""
     here = os.path.dirname(os.path.abspath(__file__))
     images, labels = nnext.load_mnist(os.path.join(here, os.pardir, "datasets", "mnist"))
@@ -327,6 +332,14 @@ def main_job(repeats):
     print(f"main job, median time per round: nnext {nnext_round * 1e3:.2f} ms, "
           f"numpy {numpy_round * 1e3:.2f} ms: {numpy_round / nnext_round:.2f}x; "
           f"for 700 rounds: nnext {700 * nnext_round:.1f} s, numpy {700 * numpy_round:.1f} s")
+    # A round: batch_iterations steps on a batch, then the cost of a forward
+    # pass over the cost-estimation batch.
+    shape = [784, 20, 10]
+    flops = (settings["batch_iterations"] * settings["batch_size"] * training_flops(shape)
+             + settings["cost_estimator_batch_size"] * inference_flops(shape))
+    print(f"main job, a round is {flops / 1e6:.0f} MFLOP: {flops / peak * 1e3:.2f} ms at the "
+          f"float64 peak, so nnext runs at {flops / peak / nnext_round:.0%} of it and numpy "
+          f"at {flops / peak / numpy_round:.0%}")
 
 
 if __name__ == "__main__":
