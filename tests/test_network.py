@@ -409,3 +409,17 @@ def test_str_is_the_originals_text_form():
     </Output>
   </NeuralLayer>
 </NeuralNetwork>""" % np.array2string(reference.sigmoid(np.array([0.125])))[1:-1]
+
+
+@pytest.mark.parametrize("setting, expected", [(None, 2), ("1", 1), ("2", 2), ("64", 2),
+                                               ("0", 2), ("", 2), ("four", 2)])
+def test_default_thread_count_honours_omp_num_threads(monkeypatch, setting, expected):
+    from nnext import _checks
+    monkeypatch.setattr(_checks, "available_cores", lambda: 2)
+    monkeypatch.setattr(_checks, "_forked_child", False)
+    if setting is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", setting)
+    assert _checks.num_threads(None) == expected
+    assert _checks.num_threads(3) == 3          # an explicit count is taken as it is
