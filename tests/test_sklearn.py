@@ -341,3 +341,16 @@ def test_lbfgs_warns_when_it_runs_out_of_iterations():
         warnings.simplefilter("error")
         with pytest.raises(ConvergenceWarning, match=r"Maximum iterations \(2\) reached"):
             MLPClassifier(max_iter=2).fit(X, y)
+
+
+def test_verbose_prints_scikit_learns_lines(capsys):
+    X, y = targets("multiclass")
+    ours, theirs = both("multiclass", max_iter=2, verbose=True, random_state=0,
+                        early_stopping=True, hidden_layer_sizes=(4,))
+    ours.fit(X, y)
+    mine = capsys.readouterr().out
+    theirs.fit(X, y)
+    assert mine == capsys.readouterr().out
+    assert mine.startswith("Iteration 1, loss = ") and "Validation score: " in mine
+    MLPClassifier(solver="lbfgs", max_iter=3, verbose=True).fit(X, y)
+    assert capsys.readouterr().out.startswith("Iteration 1, loss = ")
