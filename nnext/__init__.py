@@ -10,6 +10,10 @@ program (``nnext.network``, ``nnext.training``):
   epochs with modern losses and optimizers
 - `ProgressLine`, `RoundInfo`, `EpochInfo`
 - `load_mnist`
+
+Modules with optional dependencies, imported only when asked for:
+`nnext.sklearn` (scikit-learn's MLP estimators on the core; the "sklearn"
+extra) and `nnext.plot` (pictures; the "plot" extra).
 """
 from ._version import __version__
 from .datasets import load_mnist
