@@ -354,3 +354,11 @@ def test_verbose_prints_scikit_learns_lines(capsys):
     assert mine.startswith("Iteration 1, loss = ") and "Validation score: " in mine
     MLPClassifier(solver="lbfgs", max_iter=3, verbose=True).fit(X, y)
     assert capsys.readouterr().out.startswith("Iteration 1, loss = ")
+
+
+@pytest.mark.parametrize("sizes", [(), 7, (np.int64(5), 3), [4]])
+def test_every_form_of_hidden_layer_sizes_follows_scikit_learn(sizes):
+    X, y = load_iris(return_X_y=True)
+    ours, theirs = both("multiclass", hidden_layer_sizes=sizes, random_state=0, max_iter=20)
+    assert_same_fit(ours.fit(X, y), theirs.fit(X, y))
+    assert ours.get_params()["hidden_layer_sizes"] is sizes        # left as given
