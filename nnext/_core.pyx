@@ -547,6 +547,7 @@ ctypedef struct Optimizer:
     int kind                # SGD, MOMENTUM or ADAM
     double learning_rate
     double l2               # weight decay, on weights only
+    bint l2_over_weight     # l2 divided by each batch's total sample weight
     double momentum
     bint nesterov
     double beta1, beta2, epsilon
@@ -1007,6 +1008,7 @@ cdef Optimizer as_optimizer(dict settings) except *:
     opt.kind = OPTIMIZERS[name]
     opt.learning_rate = settings.get("learning_rate", 0.0)
     opt.l2 = settings.get("l2", 0.0)
+    opt.l2_over_weight = settings.get("l2_over_weight", False)
     opt.momentum = settings.get("momentum", 0.0)
     opt.nesterov = settings.get("nesterov", False)
     opt.beta1 = settings.get("beta1", 0.0)
@@ -1048,7 +1050,6 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     cdef Batch batch
     cdef Optimizer opt = as_optimizer(optimizer)
     cdef double l2 = opt.l2
-    cdef bint l2_over_weight = optimizer.get("l2_over_weight", False)
     cdef intp n_params = params.shape[0]
     cdef intp n_rows = rows.shape[0]
     cdef intp b, start, since_check = 0
@@ -1082,7 +1083,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
             weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
             opt.t = steps_before + b + 1
             opt.l2 = l2
-            if l2_over_weight:
+            if opt.l2_over_weight:
                 opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0
             parts = split(n_params * 8, n_params // 4096 + 1, n_threads)
             if parts == 1:

@@ -44,7 +44,7 @@ import warnings
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _layout
 from .network import NeuralNetwork
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -62,36 +62,11 @@ class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, the solvers,
     the stopping rule, the fitted attributes."""
 
-    def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
-                 learning_rate_init, power_t, max_iter, shuffle, random_state, tol,
-                 verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
-                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
-                 dtype, num_threads):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dtype = dtype
-        self.num_threads = num_threads
+    def __init__(self, **params):
+        # scikit-learn reads the parameters from each estimator's own __init__
+        # signature, and wants them stored under their names, unchanged.
+        for name, value in params.items():
+            setattr(self, name, value)
 
     # --- the fitted parameters, as scikit-learn lays them out ---------------------
 
@@ -375,10 +350,8 @@ class _BaseMLP(BaseEstimator):
                   for start in range(0, len(X), LBFGS_CHUNK)]
         work = network._gradient_workspace(len(chunks[0]))
         is_weight = np.zeros(len(network._params), bool)
-        for weights in network.weights:
-            start = weights.__array_interface__["data"][0] - network._params.ctypes.data
-            start //= network.dtype.itemsize
-            is_weight[start:start + weights.size] = True
+        for weights in _layout.split(is_weight, network.shape)[0]:
+            weights[...] = True
         parts = {}
 
         def loss_and_gradient(params):
@@ -554,16 +527,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dtype=np.float64, num_threads=None):
-        super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-                         solver=solver, alpha=alpha, batch_size=batch_size,
-                         learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-                         power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-                         random_state=random_state, tol=tol, verbose=verbose,
-                         warm_start=warm_start, momentum=momentum,
-                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-                         dtype=dtype, num_threads=num_threads)
+        super().__init__(**_own_arguments(locals()))
 
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -697,17 +661,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  dtype=np.float64, num_threads=None):
-        super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-                         solver=solver, alpha=alpha, batch_size=batch_size,
-                         learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-                         power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-                         random_state=random_state, tol=tol, verbose=verbose,
-                         warm_start=warm_start, momentum=momentum,
-                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-                         dtype=dtype, num_threads=num_threads)
-        self.loss = loss
+        super().__init__(**_own_arguments(locals()))
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
@@ -766,6 +720,12 @@ def _permutation(n, random_state):
     order = np.arange(n, dtype=np.intp)
     random_state.shuffle(order)
     return order
+
+
+def _own_arguments(values):
+    """An __init__'s arguments, from its locals()."""
+    return {name: value for name, value in values.items()
+            if name not in ("self", "__class__")}
 
 
 def _dense(X, dtype):
