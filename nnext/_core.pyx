@@ -40,6 +40,14 @@ cdef extern from "_kernels.h" nogil:
                       const double* b, intp ldb, const double* bias, double* c, intp ldc)
     void nn_gemm_nt_s(intp m, intp n, intp k, const float* a, intp lda,
                       const float* b, intp ldb, const float* bias, float* c, intp ldc)
+    void nn_pack_nt_d(intp n, intp k, const double* b, intp ldb, const double* bias,
+                      double* packed)
+    void nn_pack_nt_s(intp n, intp k, const float* b, intp ldb, const float* bias,
+                      float* packed)
+    void nn_gemm_packed_d(intp m, intp n, intp k, const double* a, intp lda,
+                          const double* packed, double* c, intp ldc)
+    void nn_gemm_packed_s(intp m, intp n, intp k, const float* a, intp lda,
+                          const float* packed, float* c, intp ldc)
     void nn_gemm_nn_d(intp m, intp n, intp k, double alpha, const double* a, intp rsa,
                       intp csa, const double* b, intp ldb, int accumulate, double* c, intp ldc)
     void nn_gemm_nn_s(intp m, intp n, intp k, float alpha, const float* a, intp rsa,
@@ -81,6 +89,9 @@ cdef enum:
     # whole tiles of rows in every variant (4 and 6 rows), 5% to 14% faster
     # inference than blocks of 64.
     FORWARD_BLOCK = 72
+    # Rows from which a forward pass packs the weights first (see gemm_packed):
+    # packing costs about what 50 (float64) to 100 (float32) rows gain from it.
+    PACK_MIN_ROWS = 128
     # Multiply-adds between two looks for Ctrl-C (a few milliseconds of work).
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
@@ -180,13 +191,28 @@ cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
     return net
 
 
+cdef inline intp packed_size(intp n, intp k) noexcept nogil:
+    """Values that a layer's packed weights (see `pack_nt`) take in the workspace:
+    k + 1 rows, each as wide as n rounded up to a cache line of floats, which
+    is enough in every variant for either type and keeps every layer's panels
+    on cache lines."""
+    cdef intp per_line = ALIGNMENT // sizeof(float)
+    return (k + 1) * ((n + per_line - 1) // per_line * per_line)
+
+
 def forward_workspace_size(const intp[::1] sizes, intp n_samples, int n_threads=1):
     """Length of the ``work`` buffer that `feedforward` and `loss_sum` need: per
-    thread, a block's activations and a copy of its inputs."""
-    cdef intp l, per_sample = 0
+    thread, a block's activations and a copy of its inputs; and, from
+    PACK_MIN_ROWS samples, every layer's packed weights."""
+    cdef intp l, per_sample = 0, size
     for l in range(sizes.shape[0]):
         per_sample += sizes[l]
-    return max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * per_sample
+    size = max(1, n_threads) * min(n_samples, FORWARD_BLOCK) * per_sample
+    if n_samples >= PACK_MIN_ROWS:
+        size += ALIGNMENT // sizeof(float)
+        for l in range(1, sizes.shape[0]):
+            size += packed_size(sizes[l], sizes[l - 1])
+    return size
 
 
 def train_workspace_size(const intp[::1] sizes, intp batch_size):
@@ -276,6 +302,24 @@ cdef inline void gemm_nt(intp m, intp n, intp k, const floating* a, intp lda,
         nn_gemm_nt_d(m, n, k, a, lda, b, ldb, bias, c, ldc)
     else:
         nn_gemm_nt_s(m, n, k, a, lda, b, ldb, bias, c, ldc)
+
+
+cdef inline void pack_nt(intp n, intp k, const floating* b, const floating* bias,
+                         floating* packed) noexcept nogil:
+    """The weights b (n, k) and biases of a layer, packed for `gemm_packed`."""
+    if floating is double:
+        nn_pack_nt_d(n, k, b, k, bias, packed)
+    else:
+        nn_pack_nt_s(n, k, b, k, bias, packed)
+
+
+cdef inline void gemm_packed(intp m, intp n, intp k, const floating* a,
+                             const floating* packed, floating* c) noexcept nogil:
+    """c[i, j] = bias[j] + a[i, :] . b[j, :], from b and bias packed by `pack_nt`"""
+    if floating is double:
+        nn_gemm_packed_d(m, n, k, a, k, packed, c, n)
+    else:
+        nn_gemm_packed_s(m, n, k, a, k, packed, c, n)
 
 
 cdef inline void gemm_nn(intp m, intp n, intp k, floating alpha, const floating* a,
@@ -415,12 +459,32 @@ cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
 # ---------------------------------------------------------------------------
 # The work of a step that is done sample by sample
 
-cdef void forward_rows(Net net, const floating* params, const floating* x,
-                       intp lo, intp hi, intp nb, floating* acts) noexcept nogil:
+cdef intp first_nonfinite_input(const floating* x, const floating* z, intp lo, intp hi,
+                                intp n_in, intp n_out) noexcept nogil:
+    """The first of rows lo..hi of x (n_in wide) that holds NaN or infinity, or
+    -1, given the first layer's products z of those rows.
+
+    A non-finite input makes every product of its row NaN or infinite (a sum
+    with a NaN or infinite term never comes back), so only the rows whose
+    first product is not finite are searched: a pass over the inputs
+    would cost up to a fifth of the forward pass.
+    """
+    cdef intp r
+    for r in range(lo, hi):
+        if z[r * n_out] - z[r * n_out] != 0 and not all_finite(x + r * n_in, n_in):
+            return r
+    return -1
+
+
+cdef void forward_rows(Net net, const floating* params, const floating* packed,
+                       const floating* x, intp lo, intp hi, intp nb, floating* acts,
+                       intp* first_nonfinite=NULL) noexcept nogil:
     """Activations of layers 1..L for samples lo..hi of the nb samples in x.
 
     acts holds one (nb, n_l) block per layer, one after the other; only rows
-    lo..hi of each are written.
+    lo..hi of each are written.  packed is NULL, or every layer's weights
+    packed by `pack_layers`.  If first_nonfinite is not NULL, it gets the
+    first of the rows of x that holds NaN or infinity, or -1.
     """
     cdef intp l, n_in, n_out
     cdef const floating* inputs = x
@@ -428,8 +492,14 @@ cdef void forward_rows(Net net, const floating* params, const floating* x,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in, w + n_out * n_in,
-                acts + lo * n_out, n_out)
+        if packed != NULL:
+            gemm_packed(hi - lo, n_out, n_in, inputs + lo * n_in, packed, acts + lo * n_out)
+            packed += packed_size(n_out, n_in)
+        else:
+            gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in,
+                    w + n_out * n_in, acts + lo * n_out, n_out)
+        if l == 1 and first_nonfinite != NULL:
+            first_nonfinite[0] = first_nonfinite_input(x, acts, lo, hi, n_in, n_out)
         activate(net.kinds[l - 1], acts + lo * n_out, hi - lo, n_out)
         inputs = acts
         acts += nb * n_out
@@ -491,7 +561,7 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
-    forward_rows(net, params, x, lo, hi, nb, acts)
+    forward_rows(net, params, NULL, x, lo, hi, nb, acts)
     if losses != NULL:
         for s in range(lo, hi):
             losses[s] = rows_loss(loss, net.kinds[net.n_layers - 2], outputs + s * n_out,
@@ -608,6 +678,22 @@ cdef void update_share(Net net, Optimizer* opt, floating* params, const floating
 # ---------------------------------------------------------------------------
 # Forward pass and losses
 
+cdef floating* pack_layers(Net net, const floating* params, floating* packed) noexcept nogil:
+    """Every layer's weights and biases packed for `gemm_packed`, one layer
+    after the other, from the first cache line at or after packed."""
+    cdef intp l, n_in, n_out
+    cdef floating* start = <floating*>((<size_t>packed + ALIGNMENT - 1)
+                                       // ALIGNMENT * ALIGNMENT)
+    packed = start
+    for l in range(1, net.n_layers):
+        n_in = net.sizes[l - 1]
+        n_out = net.sizes[l]
+        pack_nt(n_out, n_in, params, params + n_out * n_in, packed)
+        packed += packed_size(n_out, n_in)
+        params += n_out * (n_in + 1)
+    return start
+
+
 cdef void forward_blocks(Net net, int loss, const floating* params, const floating[:, ::1] X,
                          floating* work, intp block_work, int n_threads, floating* out,
                          intp* first_nonfinite, const floating[:, ::1] Y,
@@ -627,26 +713,26 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     cdef floating* a
     cdef const floating* inputs
     cdef int parts = <int>max(1, min(<intp>n_threads, n_blocks))
+    cdef const floating* packed = NULL
+    if n_samples >= PACK_MIN_ROWS:
+        packed = pack_layers(net, params, work + parts * block_work)
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
         start = block * FORWARD_BLOCK
         nb = min(<intp>FORWARD_BLOCK, n_samples - start)
-        if first_nonfinite != NULL:
-            # Checked here, while the block is on its way into the cache anyway.
-            first_nonfinite[block] = -1
-            if not all_finite(&X[start, 0], nb * n_in):
-                for i in range(start, start + nb):
-                    if not all_finite(&X[i, 0], n_in):
-                        first_nonfinite[block] = i
-                        break
         acts = work + threadid() * block_work
         inputs = &X[start, 0]
-        if <size_t>inputs % ALIGNMENT:
+        if packed == NULL and <size_t>inputs % ALIGNMENT:
             # The kernels load 64 bytes at a time: rows that start off a cache
             # line are copied onto one first (the copy costs less than the
             # split loads would).
             memcpy(acts + block_work - block_inputs, inputs, nb * n_in * sizeof(floating))
             inputs = acts + block_work - block_inputs
-        forward_rows(net, params, inputs, 0, nb, nb, acts)
+        if first_nonfinite != NULL:
+            forward_rows(net, params, packed, inputs, 0, nb, nb, acts, &first_nonfinite[block])
+            if first_nonfinite[block] >= 0:
+                first_nonfinite[block] += start
+        else:
+            forward_rows(net, params, packed, inputs, 0, nb, nb, acts)
         a = acts + nb * last_layer
         if out != NULL:
             memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
@@ -754,7 +840,7 @@ def forward_layers(const intp[::1] sizes, const int[::1] kinds, const floating[:
     check_samples(net, 1, x.shape[0], 1, net.sizes[net.n_layers - 1])
     check_workspace(acts.shape[0], activation_count(net), "acts")
     with nogil:
-        forward_rows(net, &params[0], &x[0], 0, 1, 1, &acts[0])
+        forward_rows(net, &params[0], NULL, &x[0], 0, 1, 1, &acts[0])
 
 
 # ---------------------------------------------------------------------------

@@ -81,7 +81,7 @@ static const double nn_inverse_factorial[14] = {
 #undef NN_TYPE
 
 /* The kernels in use, called through pointers nn_<kernel>_d and nn_<kernel>_s. */
-#define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
+#define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(pack_nt) X(gemm_packed) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
     X(all_finite) X(sgd_update) X(momentum_update) X(adam_update)
 
 #define NN_DECLARE(kernel)                                                    \

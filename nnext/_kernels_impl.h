@@ -379,6 +379,130 @@ NN_TARGET static void NN_NAME(gemm_nt)(
 }
 
 /*
+ * The forward product of many rows on weights packed once per call:
+ *
+ *   pack_nt:    B (n x k) and bias (n) into panels of NN_PK_NV vectors of
+ *               columns (the last panel only as wide as it needs), each panel
+ *               its bias row then B^T's k rows, zero beyond column n
+ *   gemm_packed: C = bias + A B^T from those panels
+ *
+ * The register tile broadcasts an element of A against a row of a panel, so
+ * the panel streams contiguous, aligned vectors (it stays in L1 or L2 while
+ * every tile of rows passes) and A is read an element at a time, wherever
+ * its rows start.  Every element of C is bias + A[i][0] B[j][0] + A[i][1]
+ * B[j][1] + ..., summed in order of p, whatever the tile, the panel or the
+ * number of rows.
+ */
+NN_TARGET static void NN_NAME(pack_nt)(nn_intp n, nn_intp k, const NN_REAL *b, nn_intp ldb,
+                                       const NN_REAL *bias, NN_REAL *packed)
+{
+    enum { panel = NN_PK_NV * NN_VLEN, chunk = 64 / sizeof(NN_REAL) };
+    for (nn_intp j = 0; j < n; j += panel) {
+        nn_intp width = n - j < panel ? n - j : panel;
+        nn_intp stride = (width + NN_VLEN - 1) / NN_VLEN * NN_VLEN;
+        NN_REAL *dst = packed + j * (k + 1);
+        memcpy(dst, bias + j, (size_t)width * sizeof(NN_REAL));
+        /* A few rows of the panel at a time, so that its lines being written stay in L1. */
+        for (nn_intp p0 = 0; p0 < k; p0 += chunk) {
+            nn_intp p_end = k - p0 < chunk ? k : p0 + chunk;
+            for (nn_intp q = 0; q < width; q++)
+                for (nn_intp p = p0; p < p_end; p++)
+                    dst[(p + 1) * stride + q] = b[(j + q) * ldb + p];
+        }
+        for (nn_intp p = 0; p <= k; p++)
+            for (nn_intp q = width; q < stride; q++)
+                dst[p * stride + q] = 0;
+    }
+}
+
+/* The first n lanes of v to p, no further. */
+NN_INLINE NN_TARGET void NN_NAME(store_first)(NN_REAL *p, NN_NAME(vec) v, int n)
+{
+#if NN_MASKED
+    NN_NAME(store_part)(p, v, n);
+#else
+    memcpy(p, &v, (size_t)n * sizeof(NN_REAL));
+#endif
+}
+
+/* Rows r < mr of C, vectors v < nv of a panel whose rows are stride apart
+ * (its last vector's first `last` lanes only). */
+NN_INLINE NN_TARGET void NN_NAME(packed_tile)(
+    int mr, int nv, int last, nn_intp k, const NN_REAL *a, nn_intp lda, const NN_REAL *panel,
+    nn_intp stride, NN_REAL *c, nn_intp ldc)
+{
+    NN_NAME(vec) acc[NN_PK_MR][NN_PK_NV];
+
+    for (int r = 0; r < mr; r++)
+        for (int v = 0; v < nv; v++)
+            acc[r][v] = NN_NAME(load)(panel + v * NN_VLEN);
+    for (nn_intp p = 0; p < k; p++) {
+        NN_NAME(vec) bv[NN_PK_NV];
+        const NN_REAL *row = panel + (p + 1) * stride;
+        if (p % (64 / (nn_intp)sizeof(NN_REAL)) == 0)
+            for (int r = mr; r < 2 * mr; r++)
+                __builtin_prefetch(a + r * lda + p);
+        for (int v = 0; v < nv; v++)
+            bv[v] = NN_NAME(load)(row + v * NN_VLEN);
+        for (int r = 0; r < mr; r++) {
+            NN_NAME(vec) ar = NN_NAME(splat)(a[r * lda + p]);
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = NN_NAME(madd)(ar, bv[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        for (int v = 0; v < nv - 1; v++)
+            NN_NAME(store)(c + r * ldc + v * NN_VLEN, acc[r][v]);
+        if (last == NN_VLEN)
+            NN_NAME(store)(c + r * ldc + (nv - 1) * NN_VLEN, acc[r][nv - 1]);
+        else
+            NN_NAME(store_first)(c + r * ldc + (nv - 1) * NN_VLEN, acc[r][nv - 1], last);
+    }
+}
+
+/* Every row of C against one panel of nv vectors, tile by tile. */
+NN_INLINE NN_TARGET void NN_NAME(packed_rows)(
+    int nv, int last, nn_intp m, nn_intp k, const NN_REAL *a, nn_intp lda,
+    const NN_REAL *panel, NN_REAL *c, nn_intp ldc)
+{
+    nn_intp i, stride = nv * NN_VLEN;
+    for (i = 0; i + NN_PK_MR <= m; i += NN_PK_MR)
+        NN_NAME(packed_tile)(NN_PK_MR, nv, last, k, a + i * lda, lda, panel, stride,
+                             c + i * ldc, ldc);
+#if NN_PK_MR > 4
+    if (i + 4 <= m) {
+        NN_NAME(packed_tile)(4, nv, last, k, a + i * lda, lda, panel, stride, c + i * ldc, ldc);
+        i += 4;
+    }
+#endif
+    for (; i + 2 <= m; i += 2)
+        NN_NAME(packed_tile)(2, nv, last, k, a + i * lda, lda, panel, stride, c + i * ldc, ldc);
+    if (i < m)
+        NN_NAME(packed_tile)(1, nv, last, k, a + i * lda, lda, panel, stride, c + i * ldc, ldc);
+}
+
+NN_TARGET static void NN_NAME(gemm_packed)(
+    nn_intp m, nn_intp n, nn_intp k, const NN_REAL *a, nn_intp lda, const NN_REAL *packed,
+    NN_REAL *c, nn_intp ldc)
+{
+    enum { panel = NN_PK_NV * NN_VLEN };
+    for (nn_intp j = 0; j < n; j += panel) {
+        nn_intp width = n - j < panel ? n - j : panel;
+        int nv = (int)((width + NN_VLEN - 1) / NN_VLEN);
+        int last = (int)(width - (nv - 1) * NN_VLEN);
+        const NN_REAL *p = packed + j * (k + 1);
+        if (nv == NN_PK_NV)
+            NN_NAME(packed_rows)(NN_PK_NV, last, m, k, a, lda, p, c + j, ldc);
+#if NN_PK_NV > 2
+        else if (nv == 2)
+            NN_NAME(packed_rows)(2, last, m, k, a, lda, p, c + j, ldc);
+#endif
+        else
+            NN_NAME(packed_rows)(1, last, m, k, a, lda, p, c + j, ldc);
+    }
+}
+
+/*
  * exp(a) for a <= 0 (or NaN), lane by lane: a = n ln2 + r with |r| <= ln2 / 2,
  * exp(r) from its Taylor polynomial (13th degree for double, 7th for float:
  * truncation below half an ulp), and 2^n built in the exponent bits.  Lanes
@@ -558,19 +682,25 @@ NN_TARGET static void NN_NAME(adam_update)(
     }
 }
 
-/* x - x is 0 for a finite x and NaN otherwise; the sum tells whether any was not. */
+/* x - x is 0 for a finite x and NaN otherwise; the sum tells whether any was
+ * not.  Four sums, so that the additions' latency does not set the pace. */
 NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 {
-    NN_NAME(vec) acc = {0};
+    NN_NAME(vec) acc[4] = {{0}, {0}, {0}, {0}};
     NN_REAL tail = 0;
     nn_intp i = 0;
+    for (; i + 4 * NN_VLEN <= n; i += 4 * NN_VLEN)
+        for (int u = 0; u < 4; u++) {
+            NN_NAME(vec) v = NN_NAME(load)(x + i + u * NN_VLEN);
+            acc[u] += v - v;
+        }
     for (; i + NN_VLEN <= n; i += NN_VLEN) {
         NN_NAME(vec) v = NN_NAME(load)(x + i);
-        acc += v - v;
+        acc[0] += v - v;
     }
     for (; i < n; i++)
         tail += x[i] - x[i];
-    return NN_NAME(hsum)(acc) + tail == 0;
+    return NN_NAME(hsum)((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail == 0;
 }
 
 #undef NN_EXP_MIN
@@ -593,4 +723,6 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_NT_NR
 #undef NN_NN_MR
 #undef NN_NN_NV
+#undef NN_PK_MR
+#undef NN_PK_NV
 #undef NN_NAME

@@ -25,6 +25,8 @@
 #define NN_NT_NR 3
 #define NN_NN_MR 4
 #define NN_NN_NV NN_NN_NV_BASE
+#define NN_PK_MR 4
+#define NN_PK_NV 2
 #define NN_SMALL_K (NN_DOUBLE ? 96 : 48)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _base)
 #include "_kernels_impl.h"
@@ -37,6 +39,8 @@
 #define NN_NT_NR 3
 #define NN_NN_MR 4
 #define NN_NN_NV NN_NN_NV_AVX2
+#define NN_PK_MR 4
+#define NN_PK_NV 3
 #define NN_SMALL_K (NN_DOUBLE ? 96 : 48)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx2)
 #include "_kernels_impl.h"
@@ -49,6 +53,8 @@
 #define NN_NT_NR 4
 #define NN_NN_MR 6
 #define NN_NN_NV NN_NN_NV_AVX512
+#define NN_PK_MR 8
+#define NN_PK_NV 3
 #define NN_SMALL_K (NN_DOUBLE ? 48 : 96)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx512)
 #include "_kernels_impl.h"

@@ -382,11 +382,16 @@ def test_every_tile_edge_matches_reference(dtype):
         assert_parameters_close(network, weights, biases, tolerance)
 
 
-# The forward product's two ways (dot products along the inputs; tiles along
-# the neurons, on panels of up to 4 vectors of 16 floats, below 48 to 96
-# inputs depending on the variant and dtype), around each way's edges.
+# The forward product's three ways: for fewer than 64 rows, dot products along
+# the inputs, or below 48 to 96 inputs (depending on the variant and dtype)
+# tiles along the neurons on panels of B transposed per call; from 128 rows,
+# the weights packed once into panels of 8 to 48 neurons and tiles of 4 or 8
+# rows.  Sizes around each way's edges, and row counts that leave every
+# remainder of the tiles in the last block of 72 rows.
 PRODUCT_INPUTS = [1, 3, 7, 8, 9, 23, 24, 25, 47, 48, 49, 95, 96, 97, 130]
-PRODUCT_NEURONS = [1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 97, 129, 193]
+PRODUCT_NEURONS = [1, 3, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49,
+                   63, 64, 65, 97, 129, 193]
+PRODUCT_ROWS = [13, 127, 128, 151, 155]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -395,10 +400,11 @@ def test_forward_product_matches_numpy_around_every_edge(dtype):
     for n_in, n_out in itertools.product(PRODUCT_INPUTS, PRODUCT_NEURONS):
         network = NeuralNetwork([n_in, n_out], activations="identity", seed=n_in * n_out,
                                 dtype=dtype)
-        X = rng.normal(size=(13, n_in)).astype(dtype)
         weights, biases = as_float64(network)
-        expected = X.astype(np.float64) @ weights[0].T + biases[0]
-        tolerance = TOLERANCE[dtype] * 10 * max(1.0, np.abs(expected).max())
-        for threads in (1, 2):
+        for n_rows, threads in itertools.product(PRODUCT_ROWS, (1, 2)):
+            X = rng.normal(size=(n_rows, n_in)).astype(dtype)
+            expected = X.astype(np.float64) @ weights[0].T + biases[0]
+            tolerance = TOLERANCE[dtype] * 10 * max(1.0, np.abs(expected).max())
             np.testing.assert_allclose(network.feedforward(X, num_threads=threads), expected,
-                                       rtol=0, atol=tolerance, err_msg=f"{n_in} x {n_out}")
+                                       rtol=0, atol=tolerance,
+                                       err_msg=f"{n_rows} x {n_in} x {n_out}")

@@ -166,6 +166,21 @@ def test_feedforward_names_the_first_non_finite_sample_in_any_block(bad_rows):
         NeuralNetwork([3, 2]).feedforward(X, num_threads=2)
 
 
+@pytest.mark.parametrize("n_samples", [5, 300])
+@pytest.mark.parametrize("n_inputs", [3, 200])
+def test_non_finite_inputs_are_found_whatever_the_weights(n_samples, n_inputs):
+    network = NeuralNetwork([n_inputs, 4, 2], seed=0)
+    network.weights[0][:, 1] = 0            # infinity times 0 is NaN: still found
+    X = np.random.default_rng(0).random((n_samples, n_inputs))
+    X[n_samples - 2, 1] = np.inf
+    with pytest.raises(ValueError, match=f"sample {n_samples - 2} holds NaN or infinity"):
+        network.feedforward(X)
+    # Finite inputs whose products overflow are no error.
+    X[n_samples - 2, 1] = 1e300
+    network.weights[0][:] = 1e300
+    assert np.isfinite(network.feedforward(X)).all()
+
+
 # --- pickling and copying ------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
