@@ -222,8 +222,9 @@ def train_workspace_size(const intp[::1] sizes, intp batch_size):
         per_sample += sizes[l]
     return (batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]  # the gathered batch
                           + 3 * per_sample                      # activations, deltas twice
-                          + 2)                                  # losses, sample weights
-            + 6 * ALIGNMENT)                                    # each part aligned
+                          + 2                                   # losses, sample weights
+                          + sizes[1])                           # layer 1, a step ahead
+            + 7 * ALIGNMENT)                                    # each part aligned
 
 
 cdef check_params(Net net, intp n_params):
@@ -478,8 +479,9 @@ cdef intp first_nonfinite_input(const floating* x, const floating* z, intp lo, i
 
 cdef void forward_rows(Net net, const floating* params, const floating* packed,
                        const floating* x, intp lo, intp hi, intp nb, floating* acts,
-                       intp* first_nonfinite=NULL) noexcept nogil:
-    """Activations of layers 1..L for samples lo..hi of the nb samples in x.
+                       intp* first_nonfinite=NULL, intp start=1) noexcept nogil:
+    """Activations of layers start..L for samples lo..hi of the nb samples in x
+    (layers before start are in acts already).
 
     acts holds one (nb, n_l) block per layer, one after the other; only rows
     lo..hi of each are written.  packed is NULL, or every layer's weights
@@ -492,15 +494,17 @@ cdef void forward_rows(Net net, const floating* params, const floating* packed,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        if packed != NULL:
-            gemm_packed(hi - lo, n_out, n_in, inputs + lo * n_in, packed, acts + lo * n_out)
-            packed += packed_size(n_out, n_in)
-        else:
-            gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in,
-                    w + n_out * n_in, acts + lo * n_out, n_out)
-        if l == 1 and first_nonfinite != NULL:
-            first_nonfinite[0] = first_nonfinite_input(x, acts, lo, hi, n_in, n_out)
-        activate(net.kinds[l - 1], acts + lo * n_out, hi - lo, n_out)
+        if l >= start:
+            if packed != NULL:
+                gemm_packed(hi - lo, n_out, n_in, inputs + lo * n_in, packed,
+                            acts + lo * n_out)
+                packed += packed_size(n_out, n_in)
+            else:
+                gemm_nt(hi - lo, n_out, n_in, inputs + lo * n_in, n_in, w, n_in,
+                        w + n_out * n_in, acts + lo * n_out, n_out)
+            if l == 1 and first_nonfinite != NULL:
+                first_nonfinite[0] = first_nonfinite_input(x, acts, lo, hi, n_in, n_out)
+            activate(net.kinds[l - 1], acts + lo * n_out, hi - lo, n_out)
         inputs = acts
         acts += nb * n_out
         w += n_out * (n_in + 1)
@@ -553,15 +557,23 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
                        const floating* x, const floating* y, const floating* sw, intp nb,
-                       floating* acts, floating* deltas, floating* deltas_t,
-                       floating* losses, int part, int parts) noexcept nogil:
+                       const floating* first, floating* acts, floating* deltas,
+                       floating* deltas_t, floating* losses, int part,
+                       int parts) noexcept nogil:
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
     each sample's loss into losses (when it is not NULL); with sample weights
-    sw (not NULL), each sample's loss and deltas are scaled by its weight."""
+    sw (not NULL), each sample's loss and deltas are scaled by its weight.
+    With first not NULL, layer 1's activations are taken from it (see
+    `first_layer_share`)."""
     cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
-    forward_rows(net, params, NULL, x, lo, hi, nb, acts)
+    if first != NULL:
+        memcpy(acts + lo * net.sizes[1], first + lo * net.sizes[1],
+               (hi - lo) * net.sizes[1] * sizeof(floating))
+        forward_rows(net, params, NULL, x, lo, hi, nb, acts, NULL, 2)
+    else:
+        forward_rows(net, params, NULL, x, lo, hi, nb, acts)
     if losses != NULL:
         for s in range(lo, hi):
             losses[s] = rows_loss(loss, net.kinds[net.n_layers - 2], outputs + s * n_out,
@@ -571,14 +583,31 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas, deltas_t)
 
 
+cdef void first_layer_share(Net net, const floating* params, const floating* x, intp nb,
+                            floating* first, int part, int parts) noexcept nogil:
+    """Layer 1's activations of all nb samples into first (nb, n_1), for part
+    ``part`` of ``parts`` of its neurons: the rows of the weights that the
+    same thread updates (see `weight_share`), so they stay in its core's cache."""
+    cdef intp s, n_in = net.sizes[0], n_out = net.sizes[1]
+    cdef intp lo = part * n_out // parts, hi = (part + 1) * n_out // parts
+    if hi <= lo:
+        return
+    gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in, params + n_out * n_in + lo,
+            first + lo, n_out)
+    for s in range(nb):
+        activate(net.kinds[0], first + s * n_out + lo, 1, hi - lo)
+
+
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
 cdef void weight_share(Net net, floating* target, bint accumulate,
                        floating alpha, const floating* x, intp nb, const floating* acts,
-                       const floating* deltas_t, int part, int parts) noexcept nogil:
-    """For part ``part`` of ``parts`` of every layer's columns of weights (and of
-    its biases), laid out in ``target`` like the parameters:
+                       const floating* deltas_t, bint first_by_rows, int part,
+                       int parts) noexcept nogil:
+    """For part ``part`` of ``parts`` of every layer's columns of weights (of
+    layer 1's rows, if first_by_rows) and of its biases, laid out in
+    ``target`` like the parameters:
     t_w = (t_w if accumulate else 0) + alpha * delta^T . a_prev and
     t_b = (t_b if accumulate else 0) + alpha * sum of delta.
 
@@ -594,11 +623,17 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        grains = (n_in + grain - 1) // grain
-        lo = min(n_in, part * grains // parts * grain)
-        hi = min(n_in, (part + 1) * grains // parts * grain)
-        gemm_nn(n_out, hi - lo, nb, alpha, delta_t, nb, 1, a_prev + lo, n_in, accumulate,
-                t + lo, n_in)
+        if l == 1 and first_by_rows:
+            lo = part * n_out // parts
+            hi = (part + 1) * n_out // parts
+            gemm_nn(hi - lo, n_in, nb, alpha, delta_t + lo * nb, nb, 1, a_prev, n_in,
+                    accumulate, t + lo * n_in, n_in)
+        else:
+            grains = (n_in + grain - 1) // grain
+            lo = min(n_in, part * grains // parts * grain)
+            hi = min(n_in, (part + 1) * grains // parts * grain)
+            gemm_nn(n_out, hi - lo, nb, alpha, delta_t, nb, 1, a_prev + lo, n_in, accumulate,
+                    t + lo, n_in)
         for j in range(part * n_out // parts, (part + 1) * n_out // parts):
             total = 0
             for s in range(nb):
@@ -890,13 +925,16 @@ ctypedef struct Batch:
     void* losses
     void* sw                # the samples' weights, or NULL when all weigh 1
     double weight_sum       # their sum (nb when all weigh 1)
+    void* first             # layer 1's activations, computed a step ahead by
+                            # neurons (see first_layer_share), or NULL
 
 
 cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
                   const floating* sample_weight, const intp* rows, intp nb, floating* work,
-                  intp n_params, int n_threads) noexcept nogil:
+                  intp n_params, int n_threads, bint by_neurons=False) noexcept nogil:
     """Copy the batch X[rows], Y[rows] (and sample_weight[rows], unless NULL) to
-    the start of work and lay out the rest."""
+    the start of work and lay out the rest.  With by_neurons, threads that
+    share the steps compute layer 1 by neurons (see `first_layer_share`)."""
     cdef Batch batch
     cdef floating* sw
     cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
@@ -917,13 +955,16 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     batch.losses = aligned(<floating*>batch.deltas_t + nb * activation_count(net))
     batch.sw = NULL
     batch.weight_sum = nb
+    sw = aligned(<floating*>batch.losses + nb)
     if sample_weight != NULL:
-        sw = aligned(<floating*>batch.losses + nb)
         batch.sw = sw
         batch.weight_sum = 0
         for i in range(nb):
             sw[i] = sample_weight[rows[i]]
             batch.weight_sum += sw[i]
+    batch.first = NULL
+    if by_neurons and batch.parts > 1 and net.n_layers > 2:
+        batch.first = aligned(sw + nb)
     return batch
 
 
@@ -937,29 +978,43 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
     """Forward pass and deltas of every sample of the batch, shared between threads."""
     cdef int part
     cdef floating* losses = <floating*>batch.losses if want_losses else NULL
-    if batch.parts == 1:
+    if batch.parts == 1:    # (a parallel region of one thread still costs its start)
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     <floating*>batch.sw, batch.nb, <floating*>batch.acts,
+                     <floating*>batch.sw, batch.nb, NULL, <floating*>batch.acts,
                      <floating*>batch.deltas, <floating*>batch.deltas_t, losses, 0, 1)
-    else:
-        for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-            sample_share(net, loss, params, n_params, <floating*>batch.x,
-                         <floating*>batch.y, <floating*>batch.sw, batch.nb,
-                         <floating*>batch.acts, <floating*>batch.deltas,
-                         <floating*>batch.deltas_t, losses, part, batch.parts)
+        return
+    for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+        sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
+                     <floating*>batch.sw, batch.nb, <floating*>batch.first,
+                     <floating*>batch.acts, <floating*>batch.deltas,
+                     <floating*>batch.deltas_t, losses, part, batch.parts)
+
+
+cdef void first_layer_phase(Net net, const floating* params, Batch* batch) noexcept nogil:
+    """Layer 1's activations into batch.first, shared between threads by neurons."""
+    cdef int part
+    for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+        first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
+                          part, batch.parts)
 
 
 cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
-                        floating alpha) noexcept nogil:
-    """`weight_share` for every column of every layer, shared between threads."""
+                        floating alpha, bint first_ahead=False) noexcept nogil:
+    """`weight_share` for every column of every layer, shared between threads;
+    then, with first_ahead, each thread's share of the next step's layer 1
+    (see `first_layer_share`: target must be the parameters)."""
     cdef int part
     if batch.parts == 1:
         weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas_t, 0, 1)
-    else:
-        for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-            weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                         <floating*>batch.acts, <floating*>batch.deltas_t, part, batch.parts)
+                     <floating*>batch.acts, <floating*>batch.deltas_t, False, 0, 1)
+        return
+    for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+        weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas_t, batch.first != NULL,
+                     part, batch.parts)
+        if first_ahead:
+            first_layer_share(net, target, <floating*>batch.x, batch.nb,
+                              <floating*>batch.first, part, batch.parts)
 
 
 cdef double batch_loss(Batch* batch, floating* losses) noexcept nogil:
@@ -977,6 +1032,8 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
     into the parameters (w += alpha * delta^T a_prev).  Ctrl-C raises
     KeyboardInterrupt with the parameters of the last complete step."""
     cdef intp it, since_check = 0
+    if batch.first != NULL and iterations > 0:
+        first_layer_phase(net, params, batch)
     for it in range(iterations):
         samples_phase(net, SQUARED_ERROR, params, n_params, batch, False)
         # Ctrl-C is looked for here, before this step changes any weight,
@@ -985,7 +1042,8 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
         if since_check >= signal_check_work:
             since_check = 0
             look_for_ctrl_c(it, False)
-        weights_phase(net, batch, params, True, alpha)
+        weights_phase(net, batch, params, True, alpha,
+                      batch.first != NULL and it + 1 < iterations)
         since_check += batch.step_work - batch.step_work // 2
         if since_check >= signal_check_work and it + 1 < iterations:
             since_check = 0
@@ -1015,7 +1073,7 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
         raise ValueError(f"iterations must be at least 0; got {iterations}")
     with nogil:
         batch = gather(net, X, Y, NULL, &rows[0], rows.shape[0], &work[0], params.shape[0],
-                       n_threads)
+                       n_threads, True)
         sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations)
 
 
