@@ -221,7 +221,7 @@ def train_workspace_size(const intp[::1] sizes, intp batch_size):
     for l in range(1, sizes.shape[0]):
         per_sample += sizes[l]
     return (batch_size * (sizes[0] + sizes[sizes.shape[0] - 1]  # the gathered batch
-                          + 3 * per_sample                      # activations, deltas twice
+                          + 2 * per_sample                      # activations, deltas
                           + 2                                   # losses, sample weights
                           + sizes[1])                           # layer 1, a step ahead
             + 7 * ALIGNMENT)                                    # each part aligned
@@ -512,10 +512,9 @@ cdef void forward_rows(Net net, const floating* params, const floating* packed,
 
 cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
                      const floating* y, const floating* sw, intp lo, intp hi, intp nb,
-                     const floating* acts, floating* deltas,
-                     floating* deltas_t) noexcept nogil:
+                     const floating* acts, floating* deltas) noexcept nogil:
     """Every layer's delta for samples lo..hi, laid out like the activations in
-    deltas and, transposed (each layer an (n_l, nb) block), in deltas_t.
+    deltas.
 
     Output layer: see `output_delta`, times the sample's weight sw[s] when sw
     is not NULL; below: delta_prev = (delta . W) * f'(z_prev).
@@ -540,9 +539,6 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
         n_out = net.sizes[l]
         n_in = net.sizes[l - 1]
         delta = deltas + offset
-        for s in range(lo, hi):
-            for j in range(n_out):
-                deltas_t[offset + j * nb + s] = delta[s * n_out + j]
         w = w_end - n_out - n_out * n_in
         w_end = w
         if l == 1:
@@ -558,8 +554,7 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
                        const floating* x, const floating* y, const floating* sw, intp nb,
                        const floating* first, floating* acts, floating* deltas,
-                       floating* deltas_t, floating* losses, int part,
-                       int parts) noexcept nogil:
+                       floating* losses, int part, int parts) noexcept nogil:
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
     each sample's loss into losses (when it is not NULL); with sample weights
     sw (not NULL), each sample's loss and deltas are scaled by its weight.
@@ -580,7 +575,7 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
                                   y + s * n_out, n_out, loss_eps(<floating>0))
             if sw != NULL:
                 losses[s] *= sw[s]
-    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas, deltas_t)
+    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas)
 
 
 cdef void first_layer_share(Net net, const floating* params, const floating* x, intp nb,
@@ -603,7 +598,7 @@ cdef void first_layer_share(Net net, const floating* params, const floating* x, 
 
 cdef void weight_share(Net net, floating* target, bint accumulate,
                        floating alpha, const floating* x, intp nb, const floating* acts,
-                       const floating* deltas_t, bint first_by_rows, int part,
+                       const floating* deltas, bint first_by_rows, int part,
                        int parts) noexcept nogil:
     """For part ``part`` of ``parts`` of every layer's columns of weights (of
     layer 1's rows, if first_by_rows) and of its biases, laid out in
@@ -619,25 +614,25 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     cdef floating total
     cdef floating* t = target
     cdef const floating* a_prev = x
-    cdef const floating* delta_t = deltas_t
+    cdef const floating* delta = deltas
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
         if l == 1 and first_by_rows:
             lo = part * n_out // parts
             hi = (part + 1) * n_out // parts
-            gemm_nn(hi - lo, n_in, nb, alpha, delta_t + lo * nb, nb, 1, a_prev, n_in,
+            gemm_nn(hi - lo, n_in, nb, alpha, delta + lo, 1, n_out, a_prev, n_in,
                     accumulate, t + lo * n_in, n_in)
         else:
             grains = (n_in + grain - 1) // grain
             lo = min(n_in, part * grains // parts * grain)
             hi = min(n_in, (part + 1) * grains // parts * grain)
-            gemm_nn(n_out, hi - lo, nb, alpha, delta_t, nb, 1, a_prev + lo, n_in, accumulate,
+            gemm_nn(n_out, hi - lo, nb, alpha, delta, 1, n_out, a_prev + lo, n_in, accumulate,
                     t + lo, n_in)
         for j in range(part * n_out // parts, (part + 1) * n_out // parts):
             total = 0
             for s in range(nb):
-                total += delta_t[j * nb + s]
+                total += delta[s * n_out + j]
             if accumulate:
                 t[n_out * n_in + j] += alpha * total
             else:
@@ -645,7 +640,7 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
         t += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
-        delta_t += nb * n_out
+        delta += nb * n_out
 
 
 ctypedef struct Optimizer:
@@ -921,7 +916,6 @@ ctypedef struct Batch:
     void* y
     void* acts
     void* deltas
-    void* deltas_t
     void* losses
     void* sw                # the samples' weights, or NULL when all weigh 1
     double weight_sum       # their sum (nb when all weigh 1)
@@ -951,8 +945,7 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     batch.y = y
     batch.acts = acts
     batch.deltas = aligned(acts + nb * activation_count(net))
-    batch.deltas_t = aligned(<floating*>batch.deltas + nb * activation_count(net))
-    batch.losses = aligned(<floating*>batch.deltas_t + nb * activation_count(net))
+    batch.losses = aligned(<floating*>batch.deltas + nb * activation_count(net))
     batch.sw = NULL
     batch.weight_sum = nb
     sw = aligned(<floating*>batch.losses + nb)
@@ -981,13 +974,13 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
     if batch.parts == 1:    # (a parallel region of one thread still costs its start)
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
                      <floating*>batch.sw, batch.nb, NULL, <floating*>batch.acts,
-                     <floating*>batch.deltas, <floating*>batch.deltas_t, losses, 0, 1)
+                     <floating*>batch.deltas, losses, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
                      <floating*>batch.sw, batch.nb, <floating*>batch.first,
                      <floating*>batch.acts, <floating*>batch.deltas,
-                     <floating*>batch.deltas_t, losses, part, batch.parts)
+                     losses, part, batch.parts)
 
 
 cdef void first_layer_phase(Net net, const floating* params, Batch* batch) noexcept nogil:
@@ -1006,11 +999,11 @@ cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate
     cdef int part
     if batch.parts == 1:
         weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas_t, False, 0, 1)
+                     <floating*>batch.acts, <floating*>batch.deltas, False, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas_t, batch.first != NULL,
+                     <floating*>batch.acts, <floating*>batch.deltas, batch.first != NULL,
                      part, batch.parts)
         if first_ahead:
             first_layer_share(net, target, <floating*>batch.x, batch.nb,
