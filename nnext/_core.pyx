@@ -60,6 +60,8 @@ cdef extern from "_kernels.h" nogil:
     void nn_exp_nonpositive_array_s(float* x, intp n)
     int nn_all_finite_d(const double* x, intp n)
     int nn_all_finite_s(const float* x, intp n)
+    void nn_flush_subnormal_d(double* x, intp n)
+    void nn_flush_subnormal_s(float* x, intp n)
     void nn_sgd_update_d(double* w, const double* g, intp n, double lr, double l2)
     void nn_sgd_update_s(float* w, const float* g, intp n, float lr, float l2)
     void nn_momentum_update_d(double* w, const double* g, double* v, intp n, double lr,
@@ -295,6 +297,13 @@ cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
         return nn_all_finite_s(x, n)
 
 
+cdef inline void flush_subnormal(floating* x, intp n) noexcept nogil:
+    if floating is double:
+        nn_flush_subnormal_d(x, n)
+    else:
+        nn_flush_subnormal_s(x, n)
+
+
 cdef inline void gemm_nt(intp m, intp n, intp k, const floating* a, intp lda,
                          const floating* b, intp ldb, const floating* bias,
                          floating* c, intp ldc) noexcept nogil:
@@ -517,7 +526,8 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
     deltas.
 
     Output layer: see `output_delta`, times the sample's weight sw[s] when sw
-    is not NULL; below: delta_prev = (delta . W) * f'(z_prev).
+    is not NULL; below: delta_prev = (delta . W) * f'(z_prev).  Subnormal
+    deltas are made 0 (see nn_flush_subnormal).
     Only the step's starting weights are read, so no weight may change meanwhile.
     """
     cdef intp l, s, j, n_in, n_out
@@ -535,6 +545,7 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
         for s in range(lo, hi):
             for j in range(n_out):
                 deltas[offset + s * n_out + j] *= sw[s]
+    flush_subnormal(deltas + offset + lo * n_out, (hi - lo) * n_out)
     for l in range(net.n_layers - 1, 0, -1):
         n_out = net.sizes[l]
         n_in = net.sizes[l - 1]
@@ -549,6 +560,7 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
                 delta_prev + lo * n_in, n_in)
         times_derivative(net.kinds[l - 2], delta_prev + lo * n_in, acts + offset + lo * n_in,
                          (hi - lo) * n_in)
+        flush_subnormal(delta_prev + lo * n_in, (hi - lo) * n_in)
 
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,

@@ -644,6 +644,15 @@ NN_INLINE NN_TARGET NN_REAL NN_NAME(flush)(NN_REAL x)
     return x < NN_TINY && x > -NN_TINY ? 0 : x;
 }
 
+/* x[i] = 0 where x[i] is subnormal: the deltas, so that no product of the
+ * step meets one (an FMA on a subnormal operand can take a hundred times
+ * longer, and a delta that small moves no weight). */
+NN_TARGET static void NN_NAME(flush_subnormal)(NN_REAL *x, nn_intp n)
+{
+    for (nn_intp i = 0; i < n; i++)
+        x[i] = NN_NAME(flush)(x[i]);
+}
+
 NN_TARGET static void NN_NAME(sgd_update)(NN_REAL *restrict w, const NN_REAL *restrict g,
                                           nn_intp n, NN_REAL lr, NN_REAL l2)
 {

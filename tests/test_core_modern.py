@@ -408,3 +408,20 @@ def test_optimizer_state_is_flushed_below_the_smallest_normal(name, dtype):
     assert (state[dead] == 0).all()
     tiny = np.finfo(dtype).tiny
     assert not ((state != 0) & (np.abs(state) < tiny)).any() and state.any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_subnormal_deltas_are_flushed(dtype):
+    # Identity units with zero weights: every output is 0, so each delta is
+    # 0 - y.  A subnormal delta becomes 0 (a product with a subnormal operand
+    # can take a hundred times longer); the smallest normal one stays.
+    network, X, _ = problem([3, 2, 2], ["identity", "identity"], dtype, n_samples=2)
+    network._params[...] = 0
+    network.weights[1][...] = 1
+    tiny = np.finfo(dtype).tiny
+    Y = np.array([[-tiny / 4, -tiny], [-tiny / 4, -tiny]], dtype)
+    grad, _ = core_gradient(network, X, Y, "squared_error")
+    weights, biases = _layout.split(grad, network.shape)
+    np.testing.assert_array_equal(biases[1], [0, tiny])
+    # Layer 1's delta sums the output deltas after the flush: 0 + tiny.
+    np.testing.assert_array_equal(biases[0], [tiny, tiny])
