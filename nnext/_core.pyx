@@ -60,6 +60,8 @@ cdef extern from "_kernels.h" nogil:
     void nn_exp_nonpositive_array_s(float* x, intp n)
     int nn_all_finite_d(const double* x, intp n)
     int nn_all_finite_s(const float* x, intp n)
+    double nn_sum_squares_d(const double* x, intp n)
+    double nn_sum_squares_s(const float* x, intp n)
     void nn_flush_subnormal_d(double* x, intp n)
     void nn_flush_subnormal_s(float* x, intp n)
     void nn_sgd_update_d(double* w, const double* g, intp n, double lr, double l2)
@@ -98,6 +100,8 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
     THREAD_MIN_WORK = 1 << 17
+    # Parameters per piece of the sum of the squared weights (see squared_weights).
+    SQUARES_CHUNK = 4096
     # Bytes of a cache line: the alignment the kernels' buffers are given.
     ALIGNMENT = 64
 
@@ -608,6 +612,32 @@ cdef void first_layer_share(Net net, const floating* params, const floating* x, 
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
+ctypedef struct Share:
+    bint by_rows    # rows lo..hi of the layer's weights, or else columns lo..hi
+    intp lo, hi     # of every row
+    intp j_lo, j_hi # its biases
+
+
+cdef inline Share layer_share(Net net, intp l, bint first_by_rows, intp grain, int part,
+                              int parts) noexcept nogil:
+    """The part of layer l's weights and biases that part ``part`` of ``parts``
+    computes (see `weight_share`): columns in whole grains, or, for layer 1
+    if first_by_rows, rows."""
+    cdef Share share
+    cdef intp n_in = net.sizes[l - 1], n_out = net.sizes[l]
+    cdef intp grains = (n_in + grain - 1) // grain
+    share.j_lo = part * n_out // parts
+    share.j_hi = (part + 1) * n_out // parts
+    share.by_rows = l == 1 and first_by_rows
+    if share.by_rows:
+        share.lo = share.j_lo
+        share.hi = share.j_hi
+    else:
+        share.lo = min(n_in, part * grains // parts * grain)
+        share.hi = min(n_in, (part + 1) * grains // parts * grain)
+    return share
+
+
 cdef void weight_share(Net net, floating* target, bint accumulate,
                        floating alpha, const floating* x, intp nb, const floating* acts,
                        const floating* deltas, bint first_by_rows, int part,
@@ -621,27 +651,24 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     With target the parameters, accumulate and alpha = -learning_step / nb
     this is a gradient step; with accumulate off and alpha = 1 / nb it writes
     the mean gradient."""
-    cdef intp l, j, s, lo, hi, n_in, n_out, grains
+    cdef intp l, j, s, n_in, n_out
     cdef intp grain = nn_panel_d if floating is double else nn_panel_s
     cdef floating total
     cdef floating* t = target
     cdef const floating* a_prev = x
     cdef const floating* delta = deltas
+    cdef Share sh
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        if l == 1 and first_by_rows:
-            lo = part * n_out // parts
-            hi = (part + 1) * n_out // parts
-            gemm_nn(hi - lo, n_in, nb, alpha, delta + lo, 1, n_out, a_prev, n_in,
-                    accumulate, t + lo * n_in, n_in)
+        sh = layer_share(net, l, first_by_rows, grain, part, parts)
+        if sh.by_rows:
+            gemm_nn(sh.hi - sh.lo, n_in, nb, alpha, delta + sh.lo, 1, n_out, a_prev, n_in,
+                    accumulate, t + sh.lo * n_in, n_in)
         else:
-            grains = (n_in + grain - 1) // grain
-            lo = min(n_in, part * grains // parts * grain)
-            hi = min(n_in, (part + 1) * grains // parts * grain)
-            gemm_nn(n_out, hi - lo, nb, alpha, delta, 1, n_out, a_prev + lo, n_in, accumulate,
-                    t + lo, n_in)
-        for j in range(part * n_out // parts, (part + 1) * n_out // parts):
+            gemm_nn(n_out, sh.hi - sh.lo, nb, alpha, delta, 1, n_out, a_prev + sh.lo, n_in,
+                    accumulate, t + sh.lo, n_in)
+        for j in range(sh.j_lo, sh.j_hi):
             total = 0
             for s in range(nb):
                 total += delta[s * n_out + j]
@@ -704,17 +731,36 @@ cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating*
                              <float>opt.epsilon)
 
 
-cdef void update_share(Net net, Optimizer* opt, floating* params, const floating* grad,
-                       floating* state, intp n_params, int part, int parts) noexcept nogil:
-    """The optimizer's step on part ``part`` of ``parts`` of the parameters, with
-    weight decay on the weights and none on the biases."""
-    cdef intp l, start = 0, biases
-    cdef intp lo = part * n_params // parts, hi = (part + 1) * n_params // parts
+cdef bint update_layer_share(Net net, Optimizer* opt, floating* params,
+                             const floating* grad, floating* state, intp n_params,
+                             bint first_by_rows, int part, int parts) noexcept nogil:
+    """The optimizer's step on the parameters whose gradient part ``part`` of
+    ``parts`` wrote (see `layer_share`), with weight decay on the weights and
+    none on the biases; returns whether those parameters are all finite after."""
+    cdef intp l, j, start = 0, n_in, n_out
+    cdef intp grain = nn_panel_d if floating is double else nn_panel_s
+    cdef bint finite = True
+    cdef Share sh
     for l in range(1, net.n_layers):
-        biases = start + net.sizes[l] * net.sizes[l - 1]
-        update_range(opt, params, grad, state, n_params, max(lo, start), min(hi, biases), opt.l2)
-        start = biases + net.sizes[l]
-        update_range(opt, params, grad, state, n_params, max(lo, biases), min(hi, start), 0)
+        n_in = net.sizes[l - 1]
+        n_out = net.sizes[l]
+        sh = layer_share(net, l, first_by_rows, grain, part, parts)
+        if sh.by_rows:
+            update_range(opt, params, grad, state, n_params, start + sh.lo * n_in,
+                         start + sh.hi * n_in, opt.l2)
+            finite = finite and all_finite(params + start + sh.lo * n_in,
+                                           (sh.hi - sh.lo) * n_in)
+        else:
+            for j in range(n_out):
+                update_range(opt, params, grad, state, n_params, start + j * n_in + sh.lo,
+                             start + j * n_in + sh.hi, opt.l2)
+                finite = finite and all_finite(params + start + j * n_in + sh.lo,
+                                               sh.hi - sh.lo)
+        start += n_out * n_in
+        update_range(opt, params, grad, state, n_params, start + sh.j_lo, start + sh.j_hi, 0)
+        finite = finite and all_finite(params + start + sh.j_lo, sh.j_hi - sh.j_lo)
+        start += n_out
+    return finite
 
 
 # ---------------------------------------------------------------------------
@@ -1022,6 +1068,27 @@ cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate
                               <floating*>batch.first, part, batch.parts)
 
 
+cdef bint step_phase(Net net, Batch* batch, Optimizer* opt, floating* params,
+                     floating* grad, floating* state, intp n_params) noexcept nogil:
+    """The batch's mean gradient into grad and the optimizer's step, shared
+    between threads: each thread steps the parameters whose gradient it
+    wrote.  Returns whether every parameter is finite after the step."""
+    cdef int part
+    cdef int not_finite = 0
+    cdef floating alpha = <floating>mean_factor(batch)
+    if batch.parts == 1:
+        weight_share(net, grad, False, alpha, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, False, 0, 1)
+        return update_layer_share(net, opt, params, grad, state, n_params, False, 0, 1)
+    for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+        weight_share(net, grad, False, alpha, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, batch.first != NULL,
+                     part, batch.parts)
+        not_finite += not update_layer_share(net, opt, params, grad, state, n_params,
+                                             batch.first != NULL, part, batch.parts)
+    return not_finite == 0
+
+
 cdef double batch_loss(Batch* batch, floating* losses) noexcept nogil:
     """The sum of the batch's losses, in sample order."""
     cdef intp s
@@ -1132,15 +1199,41 @@ cdef inline double mean_factor(Batch* batch) noexcept nogil:
     return 1 / batch.weight_sum if batch.weight_sum > 0 else 0
 
 
-cdef double squared_weights(Net net, const floating* params) noexcept nogil:
-    """The sum of the squares of the weights (not the biases)."""
-    cdef intp l, i, n
+cdef double chunk_squares(Net net, const floating* params, intp lo,
+                          intp hi) noexcept nogil:
+    """The sum of the squares of the weights (not the biases) among params[lo:hi]."""
+    cdef intp l, start = 0, end
     cdef double total = 0
     for l in range(1, net.n_layers):
-        n = net.sizes[l] * net.sizes[l - 1]
-        for i in range(n):
-            total += <double>params[i] * params[i]
-        params += n + net.sizes[l]
+        end = start + net.sizes[l] * net.sizes[l - 1]
+        if max(lo, start) < min(hi, end):
+            if floating is double:
+                total += nn_sum_squares_d(params + max(lo, start), min(hi, end) - max(lo, start))
+            else:
+                total += nn_sum_squares_s(params + max(lo, start), min(hi, end) - max(lo, start))
+        start = end + net.sizes[l]
+    return total
+
+
+cdef double squared_weights(Net net, const floating* params, intp n_params, double* sums,
+                            int n_threads) noexcept nogil:
+    """The sum of the squares of the weights (not the biases): the sums of
+    pieces of SQUARES_CHUNK parameters, shared between threads, then added in
+    order, so the total does not depend on the thread count.  sums holds a
+    value per piece."""
+    cdef intp c, n_chunks = (n_params + SQUARES_CHUNK - 1) // SQUARES_CHUNK
+    cdef int parts = <int>max(1, min(<intp>n_threads, n_chunks // 4))
+    cdef double total = 0
+    if parts == 1:
+        for c in range(n_chunks):
+            sums[c] = chunk_squares(net, params, c * SQUARES_CHUNK,
+                                    min(n_params, (c + 1) * SQUARES_CHUNK))
+    else:
+        for c in prange(n_chunks, num_threads=parts, schedule="static"):
+            sums[c] = chunk_squares(net, params, c * SQUARES_CHUNK,
+                                    min(n_params, (c + 1) * SQUARES_CHUNK))
+    for c in range(n_chunks):
+        total += sums[c]
     return total
 
 
@@ -1203,8 +1296,8 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     cdef intp n_rows = rows.shape[0]
     cdef intp b, start, since_check = 0
     cdef intp n_batches = (n_rows + batch_size - 1) // batch_size if batch_size > 0 else 0
-    cdef int part, parts
     cdef const floating* sw = weights_or_null(sample_weight)
+    cdef double* square_sums
     n_threads = check_threads(n_threads)
     check_loss(net, loss)
     if batch_size < 1:
@@ -1220,32 +1313,33 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     if batch_stats.shape[0] < n_batches or batch_stats.shape[1] != 3 or completed.shape[0] < 1:
         raise ValueError(f"batch_stats must have shape ({n_batches}, 3) and completed 1 value")
     completed[0] = 0
-    with nogil:
-        for b in range(n_batches):
-            start = b * batch_size
-            batch = gather(net, X, Y, sw, &rows[start], min(batch_size, n_rows - start),
-                           &work[0], n_params, n_threads)
-            samples_phase(net, loss, &params[0], n_params, &batch, True)
-            batch_stats[b, 0] = batch_loss(&batch, <floating*>batch.losses)
-            batch_stats[b, 1] = batch.weight_sum
-            batch_stats[b, 2] = squared_weights(net, &params[0]) if l2 != 0 else 0
-            weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
-            opt.t = steps_before + b + 1
-            opt.l2 = l2
-            if opt.l2_over_weight:
-                opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0
-            parts = split(n_params * 8, n_params // 4096 + 1, n_threads)
-            if parts == 1:
-                update_share(net, &opt, &params[0], &grad[0], &state[0] if state.shape[0] else NULL,
-                             n_params, 0, 1)
-            else:
-                for part in prange(parts, num_threads=parts, schedule="static"):
-                    update_share(net, &opt, &params[0], &grad[0],
-                                 &state[0] if state.shape[0] else NULL, n_params, part, parts)
-            if not all_finite(&params[0], n_params):
-                break
-            completed[0] = b + 1
-            since_check += batch.step_work
-            if since_check >= signal_check_work:
-                since_check = 0
-                look_for_ctrl_c(b, True)
+    square_sums = <double*>malloc((n_params // SQUARES_CHUNK + 1) * sizeof(double))
+    if square_sums == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for b in range(n_batches):
+                start = b * batch_size
+                batch = gather(net, X, Y, sw, &rows[start], min(batch_size, n_rows - start),
+                               &work[0], n_params, n_threads, True)
+                if batch.first != NULL:
+                    first_layer_phase(net, &params[0], &batch)
+                samples_phase(net, loss, &params[0], n_params, &batch, True)
+                batch_stats[b, 0] = batch_loss(&batch, <floating*>batch.losses)
+                batch_stats[b, 1] = batch.weight_sum
+                batch_stats[b, 2] = (squared_weights(net, &params[0], n_params, square_sums,
+                                                     n_threads) if l2 != 0 else 0)
+                opt.t = steps_before + b + 1
+                opt.l2 = l2
+                if opt.l2_over_weight:
+                    opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0
+                if not step_phase(net, &batch, &opt, &params[0], &grad[0],
+                                  &state[0] if state.shape[0] else NULL, n_params):
+                    break
+                completed[0] = b + 1
+                since_check += batch.step_work
+                if since_check >= signal_check_work:
+                    since_check = 0
+                    look_for_ctrl_c(b, True)
+    finally:
+        free(square_sums)

@@ -11,6 +11,7 @@
  *   nn_sigmoid, nn_tanh, nn_exp_nonpositive_array: x[i] = f(x[i]), vectorised,
  *                within a few ulps of the exact value (exp for x <= 0 only)
  *   nn_all_finite: whether x[0..n) holds no NaN or infinity
+ *   nn_sum_squares: the sum of the squares of x[0..n), in double
  *   nn_flush_subnormal: x[i] = 0 where x[i] is subnormal
  *   nn_sgd_update, nn_momentum_update, nn_adam_update: the optimizers' steps
  *
@@ -83,7 +84,7 @@ static const double nn_inverse_factorial[14] = {
 
 /* The kernels in use, called through pointers nn_<kernel>_d and nn_<kernel>_s. */
 #define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(pack_nt) X(gemm_packed) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
-    X(all_finite) X(flush_subnormal) X(sgd_update) X(momentum_update) X(adam_update)
+    X(all_finite) X(sum_squares) X(flush_subnormal) X(sgd_update) X(momentum_update) X(adam_update)
 
 #define NN_DECLARE(kernel)                                                    \
     static __typeof__(kernel##_d_base) *nn_##kernel##_d = kernel##_d_base;   \

@@ -691,6 +691,26 @@ NN_TARGET static void NN_NAME(adam_update)(
     }
 }
 
+/* The sum of x[i]^2, in double: sixteen running sums (lane i % 16 of the
+ * whole blocks), added pairwise at the end, then the rest in order.  Each
+ * sum is exact products added in order, so the result is the same in every
+ * variant; the sums' independence lets the additions overlap. */
+NN_TARGET static double NN_NAME(sum_squares)(const NN_REAL *x, nn_intp n)
+{
+    enum { lanes = 16 };
+    double acc[lanes] = {0}, tail = 0;
+    nn_intp i = 0;
+    for (; i + lanes <= n; i += lanes)
+        for (int u = 0; u < lanes; u++)
+            acc[u] += (double)x[i + u] * (double)x[i + u];
+    for (; i < n; i++)
+        tail += (double)x[i] * (double)x[i];
+    for (int width = lanes / 2; width >= 1; width /= 2)
+        for (int u = 0; u < width; u++)
+            acc[u] += acc[u + width];
+    return acc[0] + tail;
+}
+
 /* x - x is 0 for a finite x and NaN otherwise; the sum tells whether any was
  * not.  Four sums, so that the additions' latency does not set the pace. */
 NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)

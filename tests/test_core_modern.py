@@ -366,9 +366,10 @@ def test_weight_decay_spares_the_biases():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_epochs_do_not_depend_on_the_thread_count(dtype):
+    # 39,099 parameters: the squared weights are summed in pieces by two threads.
     results = []
     for threads in (1, 2, 3):
-        network, X, Y = problem([300, 41, 30, 9], ["relu", "tanh", "softmax"], dtype,
+        network, X, Y = problem([400, 90, 30, 9], ["relu", "tanh", "softmax"], dtype,
                                 n_samples=200)
         state = np.zeros(state_size("adam", network), dtype)
         stats, _ = core_epoch(network, X, Y, np.arange(200)[::-1].copy(), 64, "cross_entropy",
@@ -378,6 +379,21 @@ def test_epochs_do_not_depend_on_the_thread_count(dtype):
         np.testing.assert_array_equal(params, results[0][0])
         np.testing.assert_array_equal(state, results[0][1])
         np.testing.assert_array_equal(stats, results[0][2])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_epoch_reports_the_squared_weights_each_step_starts_from(dtype, threads):
+    network, X, Y = problem([400, 90, 9], ["relu", "softmax"], dtype, n_samples=60)
+    state = np.zeros(state_size("adam", network), dtype)
+    expected = []
+    for _ in range(3):
+        expected.append(sum(np.sum(w.astype(np.float64) ** 2) for w in network.weights))
+        stats, _ = core_epoch(network, X, Y, np.arange(60), 60, "cross_entropy", "adam",
+                              state, len(expected) - 1, l2=0.01, threads=threads)
+        assert stats[0, 1] == 60
+        np.testing.assert_allclose(stats[0, 2], expected[-1], rtol=1e-13)
+    assert len(set(expected)) == 3
 
 
 def test_epoch_stops_at_the_first_step_that_is_not_finite():
