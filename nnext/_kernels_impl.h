@@ -301,6 +301,25 @@ NN_INLINE NN_TARGET void NN_NAME(nn_columns)(
                          c + i * ldc + j, ldc);
 }
 
+/* Columns j..j+nv*NN_VLEN of C for nv below a panel's NN_NN_NV vectors, in
+ * tiles of all nv vectors at once (with a constant nv each, so that the
+ * compiler keeps the tile in registers). */
+NN_INLINE NN_TARGET void NN_NAME(nn_columns_part)(
+    int nv, nn_intp j, nn_intp m, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
+    nn_intp csa, const NN_REAL *b, nn_intp ldb, int accumulate, NN_REAL *c, nn_intp ldc)
+{
+#if NN_NN_NV > 3
+    if (nv == 3) {
+        NN_NAME(nn_columns)(3, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+        return;
+    }
+#endif
+    if (nv == 2)
+        NN_NAME(nn_columns)(2, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+    else if (nv == 1)
+        NN_NAME(nn_columns)(1, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+}
+
 /* Columns j..j+width of C (width < NN_VLEN), every row. */
 NN_INLINE NN_TARGET void NN_NAME(nn_last_columns)(
     int width, nn_intp j, nn_intp m, nn_intp k, NN_REAL alpha, const NN_REAL *a, nn_intp rsa,
@@ -331,8 +350,11 @@ NN_TARGET static void NN_NAME(gemm_nn)(
     /* Column panels outside, so a panel of B stays in L1 for all rows of C. */
     for (j = 0; j + panel <= n; j += panel)
         NN_NAME(nn_columns)(NN_NN_NV, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
-    for (; j + NN_VLEN <= n; j += NN_VLEN)
-        NN_NAME(nn_columns)(1, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+    if (j + NN_VLEN <= n) {
+        int nv = (int)((n - j) / NN_VLEN);
+        NN_NAME(nn_columns_part)(nv, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c, ldc);
+        j += nv * NN_VLEN;
+    }
     if (j < n)
         NN_NAME(nn_last_columns)(n - j, j, m, k, alpha, a, rsa, csa, b, ldb, accumulate, c,
                                  ldc);
@@ -369,9 +391,8 @@ NN_TARGET static void NN_NAME(gemm_nt)(
         if (vectors == NN_NN_NV)
             NN_NAME(nn_columns)(NN_NN_NV, 0, m, k, 1, a, lda, 1, bt, panel, 1, c + j, ldc);
         else
-            for (q = 0; q < vectors; q++)
-                NN_NAME(nn_columns)(1, q * NN_VLEN, m, k, 1, a, lda, 1, bt, panel, 1, c + j,
-                                    ldc);
+            NN_NAME(nn_columns_part)((int)vectors, 0, m, k, 1, a, lda, 1, bt, panel, 1, c + j,
+                                     ldc);
         if (vectors * NN_VLEN < width)
             NN_NAME(nn_last_columns)(width - vectors * NN_VLEN, vectors * NN_VLEN, m, k, 1, a,
                                      lda, 1, bt, panel, 1, c + j, ldc);
