@@ -612,6 +612,33 @@ cdef void first_layer_share(Net net, const floating* params, const floating* x, 
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
+cdef enum:
+    BIAS_CHUNK = 64     # biases whose sums over the samples are kept at once
+
+
+cdef void bias_share(floating* t, bint accumulate, floating alpha, const floating* delta,
+                     intp nb, intp n_out, intp lo, intp hi) noexcept nogil:
+    """t[j] = (t[j] if accumulate else 0) + alpha * sum over the nb samples of
+    delta[s, j], for j in lo..hi: the sums of BIAS_CHUNK biases at a time, sample
+    by sample (each in sample order), so that the additions of neighbouring
+    biases overlap."""
+    cdef floating total[BIAS_CHUNK]
+    cdef intp j0 = lo, j, s, width
+    while j0 < hi:
+        width = min(<intp>BIAS_CHUNK, hi - j0)
+        for j in range(width):
+            total[j] = 0
+        for s in range(nb):
+            for j in range(width):
+                total[j] += delta[s * n_out + j0 + j]
+        for j in range(width):
+            if accumulate:
+                t[j0 + j] += alpha * total[j]
+            else:
+                t[j0 + j] = alpha * total[j]
+        j0 += BIAS_CHUNK
+
+
 ctypedef struct Share:
     bint by_rows    # rows lo..hi of the layer's weights, or else columns lo..hi
     intp lo, hi     # of every row
@@ -651,9 +678,8 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     With target the parameters, accumulate and alpha = -learning_step / nb
     this is a gradient step; with accumulate off and alpha = 1 / nb it writes
     the mean gradient."""
-    cdef intp l, j, s, n_in, n_out
+    cdef intp l, n_in, n_out
     cdef intp grain = nn_panel_d if floating is double else nn_panel_s
-    cdef floating total
     cdef floating* t = target
     cdef const floating* a_prev = x
     cdef const floating* delta = deltas
@@ -668,14 +694,7 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
         else:
             gemm_nn(n_out, sh.hi - sh.lo, nb, alpha, delta, 1, n_out, a_prev + sh.lo, n_in,
                     accumulate, t + sh.lo, n_in)
-        for j in range(sh.j_lo, sh.j_hi):
-            total = 0
-            for s in range(nb):
-                total += delta[s * n_out + j]
-            if accumulate:
-                t[n_out * n_in + j] += alpha * total
-            else:
-                t[n_out * n_in + j] = alpha * total
+        bias_share(t + n_out * n_in, accumulate, alpha, delta, nb, n_out, sh.j_lo, sh.j_hi)
         t += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
