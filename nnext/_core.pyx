@@ -814,7 +814,7 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     cdef intp last_layer = activation_count(net) - n_out
-    cdef intp block, start, nb, i
+    cdef intp block, start, nb
     cdef intp block_inputs = min(<intp>FORWARD_BLOCK, n_samples) * n_in
     cdef floating* acts
     cdef floating* a
