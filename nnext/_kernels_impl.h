@@ -460,6 +460,7 @@ NN_INLINE NN_TARGET void NN_NAME(packed_tile)(
     for (nn_intp p = 0; p < k; p++) {
         NN_NAME(vec) bv[NN_PK_NV];
         const NN_REAL *row = panel + (p + 1) * stride;
+        /* The next tile's rows of A, a line each, on their way from memory. */
         if (p % (64 / (nn_intp)sizeof(NN_REAL)) == 0)
             for (int r = mr; r < 2 * mr; r++)
                 __builtin_prefetch(a + r * lda + p);
@@ -713,9 +714,8 @@ NN_TARGET static void NN_NAME(adam_update)(
 }
 
 /* The sum of x[i]^2, in double: sixteen running sums (lane i % 16 of the
- * whole blocks), added pairwise at the end, then the rest in order.  Each
- * sum is exact products added in order, so the result is the same in every
- * variant; the sums' independence lets the additions overlap. */
+ * whole blocks), added pairwise at the end, then the rest in order.  The
+ * sums are independent, so their additions overlap. */
 NN_TARGET static double NN_NAME(sum_squares)(const NN_REAL *x, nn_intp n)
 {
     enum { lanes = 16 };
