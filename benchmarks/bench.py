@@ -8,6 +8,8 @@ scikit-learn rows appear when those packages happen to be installed.
     python benchmarks/bench.py                 # W1-W4 and inference (W1, W3, and M: [784, 256, 10] relu/softmax)
     python benchmarks/bench.py --main-job      # also the digits recogniser, end to end
     python benchmarks/bench.py --kernels avx2,avx512   # nnext's kernel variants side by side
+    python benchmarks/bench.py --workloads none --widths 16,64,256,1024 --no-inference
+                                               # training [784, h, 10], batch 128, by width
 
 Columns: median sample-gradients (or, for inference, samples) per second; the
 ratio to vectorised NumPy in the same dtype; the fraction of the machine's
@@ -246,7 +248,10 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.4, help="length of one timed run")
-    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4", help='W1 to W4, or "none"')
+    parser.add_argument("--widths", default="",
+                        help="also train [784, h, 10] with batches of 128 for these h")
+    parser.add_argument("--no-inference", action="store_true", help="skip the inference rows")
     parser.add_argument("--others", default="pytorch,scikit-learn",
                         help="optional competitors, when installed")
     parser.add_argument("--kernels", default=_core.kernels,
@@ -270,8 +275,14 @@ def main(argv=None):
 
     def nnext_name(variant):
         return "nnext" if len(variants) == 1 else f"nnext {variant}"
-    for name in args.workloads.split(","):
-        shape, batch_size = WORKLOADS[name]
+    names = [name for name in args.workloads.split(",") if name != "none"]
+    for name in names:
+        if name not in WORKLOADS:
+            parser.error(f"workloads are {', '.join(WORKLOADS)} or none; got {name!r}")
+    workloads = {name: WORKLOADS[name] for name in names}
+    for width in filter(None, args.widths.split(",")):
+        workloads[f"h={width}"] = ([784, int(width), 10], 128)
+    for name, (shape, batch_size) in workloads.items():
         flops = training_flops(shape)
         print(f"{name} {shape}, batch {batch_size}: {flops:,} FLOP/sample")
         for dtype in (np.float64, np.float32):
@@ -285,7 +296,7 @@ def main(argv=None):
                           flops, peaks[dtype])
 
     print("inference, feedforward of 10,000 samples:")
-    for name, (shape, activations) in INFERENCE.items():
+    for name, (shape, activations) in ({} if args.no_inference else INFERENCE).items():
         flops = inference_flops(shape)
         for dtype in (np.float64, np.float32):
             runners = {nnext_name(k): nnext_inference(shape, activations, dtype, k)
