@@ -5,6 +5,8 @@
  *
  *   nn_gemm_nt:  C[i][j] = bias[j] + sum_p A[i][p] * B[j][p]
  *                (the forward pass: rows of A are samples, rows of B neurons)
+ *   nn_pack_nt, nn_gemm_packed: the same product in two steps, for many rows:
+ *                B and bias packed once into panels, then C from the panels
  *   nn_gemm_nn:  C[i][:] = beta * C[i][:] + alpha * sum_p A(i, p) * B[p][:]
  *                (back-propagated deltas and the fused gradient update; A is
  *                read with any strides, so it can be a matrix or its transpose)
