@@ -301,6 +301,13 @@ cdef inline bint all_finite(const floating* x, intp n) noexcept nogil:
         return nn_all_finite_s(x, n)
 
 
+cdef inline double sum_squares(const floating* x, intp n) noexcept nogil:
+    if floating is double:
+        return nn_sum_squares_d(x, n)
+    else:
+        return nn_sum_squares_s(x, n)
+
+
 cdef inline void flush_subnormal(floating* x, intp n) noexcept nogil:
     if floating is double:
         nn_flush_subnormal_d(x, n)
@@ -789,8 +796,7 @@ cdef floating* pack_layers(Net net, const floating* params, floating* packed) no
     """Every layer's weights and biases packed for `gemm_packed`, one layer
     after the other, from the first cache line at or after packed."""
     cdef intp l, n_in, n_out
-    cdef floating* start = <floating*>((<size_t>packed + ALIGNMENT - 1)
-                                       // ALIGNMENT * ALIGNMENT)
+    cdef floating* start = aligned(packed)
     packed = start
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
@@ -834,12 +840,10 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
             # split loads would).
             memcpy(acts + block_work - block_inputs, inputs, nb * n_in * sizeof(floating))
             inputs = acts + block_work - block_inputs
-        if first_nonfinite != NULL:
-            forward_rows(net, params, packed, inputs, 0, nb, nb, acts, &first_nonfinite[block])
-            if first_nonfinite[block] >= 0:
-                first_nonfinite[block] += start
-        else:
-            forward_rows(net, params, packed, inputs, 0, nb, nb, acts)
+        forward_rows(net, params, packed, inputs, 0, nb, nb, acts,
+                     &first_nonfinite[block] if first_nonfinite != NULL else NULL)
+        if first_nonfinite != NULL and first_nonfinite[block] >= 0:
+            first_nonfinite[block] += start
         a = acts + nb * last_layer
         if out != NULL:
             memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
@@ -1221,15 +1225,14 @@ cdef inline double mean_factor(Batch* batch) noexcept nogil:
 cdef double chunk_squares(Net net, const floating* params, intp lo,
                           intp hi) noexcept nogil:
     """The sum of the squares of the weights (not the biases) among params[lo:hi]."""
-    cdef intp l, start = 0, end
+    cdef intp l, start = 0, end, first, last
     cdef double total = 0
     for l in range(1, net.n_layers):
         end = start + net.sizes[l] * net.sizes[l - 1]
-        if max(lo, start) < min(hi, end):
-            if floating is double:
-                total += nn_sum_squares_d(params + max(lo, start), min(hi, end) - max(lo, start))
-            else:
-                total += nn_sum_squares_s(params + max(lo, start), min(hi, end) - max(lo, start))
+        first = max(lo, start)
+        last = min(hi, end)
+        if first < last:
+            total += sum_squares(params + first, last - first)
         start = end + net.sizes[l]
     return total
 
