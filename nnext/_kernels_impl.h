@@ -156,6 +156,43 @@ NN_INLINE NN_TARGET NN_REAL NN_NAME(hsum)(NN_NAME(vec) v)
 #endif
 }
 
+#if NN_X86 && NN_VBYTES == 64 && NN_NT_NR == 4
+/* hsum of four vectors at once, with the same additions in the same pairs,
+ * so the same bits: each step adds two shuffles of a pair of vectors, which
+ * halves every vector of the pair.  A quarter of hsum's shuffles, which share
+ * a port with the multiply-adds. */
+#define NN_HSUM4 1
+NN_INLINE NN_TARGET void NN_NAME(hsum4)(const NN_NAME(vec) v[4], NN_REAL sums[4])
+{
+#if NN_DOUBLE
+    __m512d a = (__m512d)v[0], b = (__m512d)v[1], c = (__m512d)v[2], d = (__m512d)v[3];
+    /* halves: [lanes 0-3 + 4-7 of a | of b] */
+    __m512d ab = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xee));
+    __m512d cd = _mm512_add_pd(_mm512_shuffle_f64x2(c, d, 0x44), _mm512_shuffle_f64x2(c, d, 0xee));
+    /* quarters: [0-1 + 2-3 of a | of b | of c | of d] */
+    __m512d q = _mm512_add_pd(_mm512_shuffle_f64x2(ab, cd, 0x88),
+                              _mm512_shuffle_f64x2(ab, cd, 0xdd));
+    q = _mm512_add_pd(q, _mm512_permute_pd(q, 0x55));
+    _mm256_storeu_pd(sums, _mm512_castpd512_pd256(
+        _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), q)));
+#else
+    __m512 a = (__m512)v[0], b = (__m512)v[1], c = (__m512)v[2], d = (__m512)v[3];
+    /* halves: [lanes 0-7 + 8-15 of a | of b] */
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+    /* quarters: [0-3 + 4-7 of a | of b | of c | of d] */
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+    /* then (s0 + s2) + (s1 + s3) in each quarter */
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4e));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xb1));
+    _mm_storeu_ps(sums, _mm512_castps512_ps128(_mm512_permutexvar_ps(
+        _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q)));
+#endif
+}
+#else
+#define NN_HSUM4 0
+#endif
+
 /* C[r][q] = bias[q] + A[r][:] . B[q][:] for r < mr, q < nr. */
 NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
     int mr, int nr, nn_intp k, const NN_REAL *a, nn_intp lda, const NN_REAL *b, nn_intp ldb,
@@ -178,13 +215,22 @@ NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
                 acc[r][q] = NN_NAME(madd)(av, bv[q], acc[r][q]);
         }
     }
-    for (int r = 0; r < mr; r++)
+    for (int r = 0; r < mr; r++) {
+        NN_REAL sums[NN_NT_NR];
+#if NN_HSUM4
+        if (nr == 4)
+            NN_NAME(hsum4)(acc[r], sums);
+        else
+#endif
+            for (int q = 0; q < nr; q++)
+                sums[q] = NN_NAME(hsum)(acc[r][q]);
         for (int q = 0; q < nr; q++) {
-            NN_REAL s = NN_NAME(hsum)(acc[r][q]);
+            NN_REAL s = sums[q];
             for (p = vector_end; p < k; p++)
                 s = NN_NAME(smadd)(a[r * lda + p], b[q * ldb + p], s);
             c[r * ldc + q] = bias[q] + s;
         }
+    }
 }
 
 /* Rows i..i+mr of C, columns block..block_end, tile by tile. */
@@ -771,6 +817,7 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_FMA
 #undef NN_NT_MR
 #undef NN_NT_NR
+#undef NN_HSUM4
 #undef NN_NN_MR
 #undef NN_NN_NV
 #undef NN_PK_MR

@@ -382,6 +382,25 @@ def test_every_tile_edge_matches_reference(dtype):
         assert_parameters_close(network, weights, biases, tolerance)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_neuron_gets_the_same_bits_in_any_tile(each_kernel_variant, dtype):
+    """Long dot products are summed in vector lanes, and the lanes added by
+    halves: four neurons of a tile at once, or one at a time past the last
+    tile.  Either way, each neuron's output is the same, bit for bit, as
+    when it is the only neuron of its layer."""
+    rng = np.random.default_rng(2)
+    for n_in in (200, 785):
+        network = NeuralNetwork([n_in, 9], activations="identity", seed=n_in, dtype=dtype)
+        X = rng.normal(size=(13, n_in)).astype(dtype)
+        together = network.feedforward(X)
+        for j in range(9):
+            alone = NeuralNetwork([n_in, 1], activations="identity", dtype=dtype)
+            alone.weights[0][...] = network.weights[0][j]
+            alone.biases[0][...] = network.biases[0][j]
+            np.testing.assert_array_equal(alone.feedforward(X)[:, 0], together[:, j],
+                                          err_msg=f"neuron {j} of 9, {n_in} inputs")
+
+
 # The forward product's three ways: for fewer than 64 rows, dot products along
 # the inputs, or below 48 to 96 inputs (depending on the variant and dtype)
 # tiles along the neurons on panels of B transposed per call; from 128 rows,
