@@ -673,19 +673,28 @@ NN_INLINE NN_TARGET NN_NAME(vec) NN_NAME(tanh_vec)(NN_NAME(vec) z)
 }
 
 /* x[i] = f(x[i]) for a vector function f; the last partial vector goes through
- * the same lanes, so every element gets the same result wherever it sits. */
+ * the same lanes (the others 0), so every element gets the same result
+ * wherever it sits. */
+#if NN_MASKED
+#define NN_LAST_LANES(f, x, n)                                                  \
+    NN_NAME(store_part)(x, f(NN_NAME(load_part)(x, (int)(n))), (int)(n))
+#else
+#define NN_LAST_LANES(f, x, n)                                                  \
+    do {                                                                        \
+        NN_REAL lanes[NN_VLEN] = {0};                                           \
+        memcpy(lanes, x, (size_t)(n) * sizeof(NN_REAL));                        \
+        NN_NAME(store)(lanes, f(NN_NAME(load)(lanes)));                         \
+        memcpy(x, lanes, (size_t)(n) * sizeof(NN_REAL));                        \
+    } while (0)
+#endif
 #define NN_ELEMENTWISE(name, f)                                                 \
     NN_TARGET static void NN_NAME(name)(NN_REAL *x, nn_intp n)                  \
     {                                                                           \
         nn_intp i = 0;                                                          \
         for (; i + NN_VLEN <= n; i += NN_VLEN)                                  \
             NN_NAME(store)(x + i, f(NN_NAME(load)(x + i)));                     \
-        if (i < n) {                                                            \
-            NN_REAL lanes[NN_VLEN] = {0};                                       \
-            memcpy(lanes, x + i, (size_t)(n - i) * sizeof(NN_REAL));            \
-            NN_NAME(store)(lanes, f(NN_NAME(load)(lanes)));                     \
-            memcpy(x + i, lanes, (size_t)(n - i) * sizeof(NN_REAL));            \
-        }                                                                       \
+        if (i < n)                                                              \
+            NN_LAST_LANES(f, x + i, n - i);                                     \
     }
 
 NN_ELEMENTWISE(sigmoid, NN_NAME(sigmoid_vec))
@@ -812,6 +821,8 @@ NN_TARGET static int NN_NAME(all_finite)(const NN_REAL *x, nn_intp n)
 #undef NN_NT_NB
 #undef NN_SMALL_K
 #undef NN_MASKED
+#undef NN_LAST_LANES
+#undef NN_ELEMENTWISE
 #undef NN_VBYTES
 #undef NN_TARGET
 #undef NN_FMA
