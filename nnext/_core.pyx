@@ -581,7 +581,7 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
     each sample's loss into losses (when it is not NULL); with sample weights
     sw (not NULL), each sample's loss and deltas are scaled by its weight.
-    With first not NULL, layer 1's activations are taken from it (see
+    With first not NULL, layer 1's weighted inputs are taken from it (see
     `first_layer_share`)."""
     cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
     cdef intp n_out = net.sizes[net.n_layers - 1]
@@ -589,6 +589,7 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     if first != NULL:
         memcpy(acts + lo * net.sizes[1], first + lo * net.sizes[1],
                (hi - lo) * net.sizes[1] * sizeof(floating))
+        activate(net.kinds[0], acts + lo * net.sizes[1], hi - lo, net.sizes[1])
         forward_rows(net, params, NULL, x, lo, hi, nb, acts, NULL, 2)
     else:
         forward_rows(net, params, NULL, x, lo, hi, nb, acts)
@@ -603,17 +604,16 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
 
 cdef void first_layer_share(Net net, const floating* params, const floating* x, intp nb,
                             floating* first, int part, int parts) noexcept nogil:
-    """Layer 1's activations of all nb samples into first (nb, n_1), for part
-    ``part`` of ``parts`` of its neurons: the rows of the weights that the
-    same thread updates (see `weight_share`), so they stay in its core's cache."""
-    cdef intp s, n_in = net.sizes[0], n_out = net.sizes[1]
+    """Layer 1's weighted inputs of all nb samples into first (nb, n_1), for
+    part ``part`` of ``parts`` of its neurons: the rows of the weights that
+    the same thread updates (see `weight_share`), so they stay in its core's
+    cache.  (`sample_share` activates them, a block of whole rows at a time.)"""
+    cdef intp n_in = net.sizes[0], n_out = net.sizes[1]
     cdef intp lo = part * n_out // parts, hi = (part + 1) * n_out // parts
     if hi <= lo:
         return
     gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in, params + n_out * n_in + lo,
             first + lo, n_out)
-    for s in range(nb):
-        activate(net.kinds[0], first + s * n_out + lo, 1, hi - lo)
 
 
 # ---------------------------------------------------------------------------
@@ -1000,7 +1000,7 @@ ctypedef struct Batch:
     void* losses
     void* sw                # the samples' weights, or NULL when all weigh 1
     double weight_sum       # their sum (nb when all weigh 1)
-    void* first             # layer 1's activations, computed a step ahead by
+    void* first             # layer 1's weighted inputs, computed a step ahead by
                             # neurons (see first_layer_share), or NULL
 
 
@@ -1065,7 +1065,7 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
 
 
 cdef void first_layer_phase(Net net, const floating* params, Batch* batch) noexcept nogil:
-    """Layer 1's activations into batch.first, shared between threads by neurons."""
+    """Layer 1's weighted inputs into batch.first, shared between threads by neurons."""
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
