@@ -79,8 +79,12 @@ def test_sgd_steps_match_reference(shape, dtype, threads):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_results_do_not_depend_on_the_thread_count(dtype):
-    network, X, Y = random_problem([300, 41, 30, 9], dtype, n_samples=200)
+# Threads share the steps of layers 2..L of the first shape; each thread
+# computes them all on its own copy of those layers in the second (small beside
+# layer 1: see replicates_later_layers).
+@pytest.mark.parametrize("shape", [[300, 41, 30, 9], [400, 64, 8, 5]])
+def test_results_do_not_depend_on_the_thread_count(dtype, shape):
+    network, X, Y = random_problem(shape, dtype, n_samples=200)
     rows = np.arange(151)   # splits leave 0, 1 and 2 rows past the last whole tile
     results = []
     for threads in (1, 2, 3):
