@@ -64,6 +64,8 @@ cdef extern from "_kernels.h" nogil:
     double nn_sum_squares_s(const float* x, intp n)
     void nn_flush_subnormal_d(double* x, intp n)
     void nn_flush_subnormal_s(float* x, intp n)
+    void nn_times_slope_d(double* delta, const double* a, intp n, int tanh)
+    void nn_times_slope_s(float* delta, const float* a, intp n, int tanh)
     void nn_sgd_update_d(double* w, const double* g, intp n, double lr, double l2)
     void nn_sgd_update_s(float* w, const float* g, intp n, float lr, float l2)
     void nn_momentum_update_d(double* w, const double* g, double* v, intp n, double lr,
@@ -409,12 +411,11 @@ cdef void activate(int kind, floating* x, intp rows, intp n) noexcept nogil:
 cdef void times_derivative(int kind, floating* delta, const floating* a, intp n) noexcept nogil:
     """delta *= f'(z), from the activations a = f(z) (not for softmax)."""
     cdef intp i
-    if kind == SIGMOID:
-        for i in range(n):
-            delta[i] *= a[i] * (1 - a[i])
-    elif kind == TANH:
-        for i in range(n):
-            delta[i] *= 1 - a[i] * a[i]
+    if kind == SIGMOID or kind == TANH:
+        if floating is double:
+            nn_times_slope_d(delta, a, n, kind == TANH)
+        else:
+            nn_times_slope_s(delta, a, n, kind == TANH)
     elif kind == RELU:
         for i in range(n):
             delta[i] = 0 if a[i] <= 0 else delta[i]

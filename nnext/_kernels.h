@@ -15,6 +15,7 @@
  *   nn_all_finite: whether x[0..n) holds no NaN or infinity
  *   nn_sum_squares: the sum of the squares of x[0..n), in double
  *   nn_flush_subnormal: x[i] = 0 where x[i] is subnormal
+ *   nn_times_slope: delta[i] *= the sigmoid's or tanh's slope, from a[i]
  *   nn_sgd_update, nn_momentum_update, nn_adam_update: the optimizers' steps
  *
  * Each is built from register tiles: a tile keeps a small block of C in vector
@@ -86,7 +87,7 @@ static const double nn_inverse_factorial[14] = {
 
 /* The kernels in use, called through pointers nn_<kernel>_d and nn_<kernel>_s. */
 #define NN_KERNELS(X) X(gemm_nt) X(gemm_nn) X(pack_nt) X(gemm_packed) X(sigmoid) X(tanh) X(exp_nonpositive_array) \
-    X(all_finite) X(sum_squares) X(flush_subnormal) X(sgd_update) X(momentum_update) X(adam_update)
+    X(all_finite) X(sum_squares) X(flush_subnormal) X(times_slope) X(sgd_update) X(momentum_update) X(adam_update)
 
 #define NN_DECLARE(kernel)                                                    \
     static __typeof__(kernel##_d_base) *nn_##kernel##_d = kernel##_d_base;   \

@@ -768,6 +768,21 @@ NN_TARGET static void NN_NAME(adam_update)(
     }
 }
 
+/* delta[i] *= f'(z[i]), from the activations a[i] = f(z[i]): a (1 - a) for
+ * the sigmoid, 1 - a^2 for tanh; in floats as well, the subtraction from 1.0
+ * and the products after it are done in double, as the core has always
+ * done them (its results are pinned). */
+NN_TARGET static void NN_NAME(times_slope)(NN_REAL *restrict delta, const NN_REAL *restrict a,
+                                           nn_intp n, int tanh)
+{
+    if (tanh)
+        for (nn_intp i = 0; i < n; i++)
+            delta[i] = (NN_REAL)(delta[i] * (1.0 - a[i] * a[i]));
+    else
+        for (nn_intp i = 0; i < n; i++)
+            delta[i] = (NN_REAL)(delta[i] * (a[i] * (1.0 - a[i])));
+}
+
 /* The sum of x[i]^2, in double: sixteen running sums (lane i % 16 of the
  * whole blocks), added pairwise at the end, then the rest in order.  The
  * sums are independent, so their additions overlap. */
