@@ -339,6 +339,15 @@ NN_INLINE NN_TARGET void NN_NAME(nn_columns)(
     for (i = 0; i + NN_NN_MR <= m; i += NN_NN_MR)
         NN_NAME(nn_tile)(NN_NN_MR, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
                          accumulate, c + i * ldc + j, ldc);
+    /* The rows left in as few tiles as may be: a tile of fewer accumulators
+     * than the multiply-add's latency times its throughput waits on them. */
+#if NN_NN_MR > 4
+    if (i + 4 <= m) {
+        NN_NAME(nn_tile)(4, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb, accumulate,
+                         c + i * ldc + j, ldc);
+        i += 4;
+    }
+#endif
     for (; i + 2 <= m; i += 2)
         NN_NAME(nn_tile)(2, nv, k, alpha, a + i * rsa, rsa, csa, b + j, ldb, accumulate,
                          c + i * ldc + j, ldc);
@@ -375,6 +384,16 @@ NN_INLINE NN_TARGET void NN_NAME(nn_last_columns)(
 #if NN_MASKED
     for (; i + NN_NN_MR <= m; i += NN_NN_MR)
         NN_NAME(nn_tile_part)(NN_NN_MR, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
+                              accumulate, c + i * ldc + j, ldc);
+#if NN_NN_MR > 4
+    if (i + 4 <= m) {
+        NN_NAME(nn_tile_part)(4, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
+                              accumulate, c + i * ldc + j, ldc);
+        i += 4;
+    }
+#endif
+    for (; i + 2 <= m; i += 2)
+        NN_NAME(nn_tile_part)(2, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
                               accumulate, c + i * ldc + j, ldc);
     for (; i < m; i++)
         NN_NAME(nn_tile_part)(1, width, k, alpha, a + i * rsa, rsa, csa, b + j, ldb,
