@@ -162,7 +162,9 @@ NN_INLINE NN_TARGET NN_REAL NN_NAME(hsum)(NN_NAME(vec) v)
  * halves every vector of the pair.  A quarter of hsum's shuffles, which share
  * a port with the multiply-adds. */
 #define NN_HSUM4 1
-NN_INLINE NN_TARGET void NN_NAME(hsum4)(const NN_NAME(vec) v[4], NN_REAL sums[4])
+typedef NN_REAL NN_NAME(four) __attribute__((vector_size(4 * sizeof(NN_REAL))));
+
+NN_INLINE NN_TARGET NN_NAME(four) NN_NAME(hsum4)(const NN_NAME(vec) v[4])
 {
 #if NN_DOUBLE
     __m512d a = (__m512d)v[0], b = (__m512d)v[1], c = (__m512d)v[2], d = (__m512d)v[3];
@@ -173,8 +175,8 @@ NN_INLINE NN_TARGET void NN_NAME(hsum4)(const NN_NAME(vec) v[4], NN_REAL sums[4]
     __m512d q = _mm512_add_pd(_mm512_shuffle_f64x2(ab, cd, 0x88),
                               _mm512_shuffle_f64x2(ab, cd, 0xdd));
     q = _mm512_add_pd(q, _mm512_permute_pd(q, 0x55));
-    _mm256_storeu_pd(sums, _mm512_castpd512_pd256(
-        _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), q)));
+    return (NN_NAME(four))_mm512_castpd512_pd256(
+        _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), q));
 #else
     __m512 a = (__m512)v[0], b = (__m512)v[1], c = (__m512)v[2], d = (__m512)v[3];
     /* halves: [lanes 0-7 + 8-15 of a | of b] */
@@ -185,9 +187,42 @@ NN_INLINE NN_TARGET void NN_NAME(hsum4)(const NN_NAME(vec) v[4], NN_REAL sums[4]
     /* then (s0 + s2) + (s1 + s3) in each quarter */
     q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4e));
     q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xb1));
-    _mm_storeu_ps(sums, _mm512_castps512_ps128(_mm512_permutexvar_ps(
-        _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q)));
+    return (NN_NAME(four))_mm512_castps512_ps128(_mm512_permutexvar_ps(
+        _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
 #endif
+}
+
+/* a * b + c, lane by lane, for vectors of four. */
+NN_INLINE NN_TARGET NN_NAME(four) NN_NAME(madd4)(NN_NAME(four) a, NN_NAME(four) b,
+                                                 NN_NAME(four) c)
+{
+#if NN_DOUBLE
+    return (NN_NAME(four))_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#else
+    return (NN_NAME(four))_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c);
+#endif
+}
+
+/* nt_tile's sums and stores for a tile of four columns: each row's four
+ * horizontal sums at once, then the products past the last whole vector
+ * (k % NN_VLEN of them) and the biases, a column a lane. */
+NN_INLINE NN_TARGET void NN_NAME(nt_finish4)(
+    int mr, nn_intp vector_end, nn_intp k, NN_NAME(vec) acc[][NN_NT_NR], const NN_REAL *a,
+    nn_intp lda, const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
+{
+    NN_NAME(four) tail[NN_VLEN], biases;
+    for (nn_intp p = vector_end; p < k; p++)
+        tail[p - vector_end] = (NN_NAME(four)){b[p], b[ldb + p], b[2 * ldb + p], b[3 * ldb + p]};
+    memcpy(&biases, bias, sizeof biases);
+    for (int r = 0; r < mr; r++) {
+        NN_NAME(four) s = NN_NAME(hsum4)(acc[r]);
+        for (nn_intp p = vector_end; p < k; p++) {
+            NN_REAL x = a[r * lda + p];
+            s = NN_NAME(madd4)((NN_NAME(four)){x, x, x, x}, tail[p - vector_end], s);
+        }
+        s = biases + s;
+        memcpy(c + r * ldc, &s, sizeof s);
+    }
 }
 #else
 #define NN_HSUM4 0
@@ -215,22 +250,19 @@ NN_INLINE NN_TARGET void NN_NAME(nt_tile)(
                 acc[r][q] = NN_NAME(madd)(av, bv[q], acc[r][q]);
         }
     }
-    for (int r = 0; r < mr; r++) {
-        NN_REAL sums[NN_NT_NR];
 #if NN_HSUM4
-        if (nr == 4)
-            NN_NAME(hsum4)(acc[r], sums);
-        else
+    if (nr == 4) {
+        NN_NAME(nt_finish4)(mr, vector_end, k, acc, a, lda, b, ldb, bias, c, ldc);
+        return;
+    }
 #endif
-            for (int q = 0; q < nr; q++)
-                sums[q] = NN_NAME(hsum)(acc[r][q]);
+    for (int r = 0; r < mr; r++)
         for (int q = 0; q < nr; q++) {
-            NN_REAL s = sums[q];
+            NN_REAL s = NN_NAME(hsum)(acc[r][q]);
             for (p = vector_end; p < k; p++)
                 s = NN_NAME(smadd)(a[r * lda + p], b[q * ldb + p], s);
             c[r * ldc + q] = bias[q] + s;
         }
-    }
 }
 
 /* Rows i..i+mr of C, columns block..block_end, tile by tile. */
