@@ -542,7 +542,8 @@ cdef void forward_rows(Net net, const floating* params, const floating* packed,
 cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
                      const floating* y, const floating* sw, intp lo, intp hi, intp nb,
                      const floating* acts, floating* deltas,
-                     const floating* later=NULL) noexcept nogil:
+                     const floating* later=NULL, intp first_lo=0,
+                     intp first_hi=-1) noexcept nogil:
     """Every layer's delta for samples lo..hi, laid out like the activations in
     deltas.
 
@@ -550,12 +551,15 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
     is not NULL; below: delta_prev = (delta . W) * f'(z_prev).  Subnormal
     deltas are made 0 (see nn_flush_subnormal).  Layer 1's weights are not
     read: the parameters of layers 2..L are those in params, or if later is
-    not NULL those there (see `forward_rows`).
+    not NULL those there (see `forward_rows`).  Of layer 1's deltas, only
+    columns first_lo..first_hi are computed (all if first_hi is -1).
     Only the step's starting weights are read, so no weight may change meanwhile.
     """
     cdef intp l, s, j, n_in, n_out
     cdef intp offset = nb * activation_count(net)
     cdef const floating* w_end = params + n_params
+    if first_hi < 0:
+        first_hi = net.sizes[1]
     if later != NULL:
         w_end = later + n_params - first_layer_params(net)
     cdef const floating* w
@@ -579,6 +583,14 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
         w_end = w
         offset -= nb * n_in
         delta_prev = deltas + offset
+        if l == 2 and first_hi - first_lo < n_in:
+            gemm_nn(hi - lo, first_hi - first_lo, n_out, 1, delta + lo * n_out, n_out, 1,
+                    w + first_lo, n_in, False, delta_prev + lo * n_in + first_lo, n_in)
+            for s in range(lo, hi):
+                times_derivative(net.kinds[0], delta_prev + s * n_in + first_lo,
+                                 acts + offset + s * n_in + first_lo, first_hi - first_lo)
+                flush_subnormal(delta_prev + s * n_in + first_lo, first_hi - first_lo)
+            break
         gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
                 delta_prev + lo * n_in, n_in)
         times_derivative(net.kinds[l - 2], delta_prev + lo * n_in, acts + offset + lo * n_in,
@@ -615,17 +627,33 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
 
 
 cdef void first_layer_share(Net net, const floating* params, const floating* x, intp nb,
-                            floating* first, int part, int parts) noexcept nogil:
+                            floating* first, int part, int parts,
+                            bint by_blocks=False) noexcept nogil:
     """Layer 1's weighted inputs of all nb samples into first (nb, n_1), for
     part ``part`` of ``parts`` of its neurons: the rows of the weights that
     the same thread updates (see `weight_share`), so they stay in its core's
-    cache.  (`sample_share` activates them, a block of whole rows at a time.)"""
+    cache.  (`sample_share` activates them, a block of whole rows at a time.)
+    With by_blocks, the part's activations instead, in a block of their own,
+    (nb, its neurons), at part * first_block(net, nb, parts): activated in
+    one call, and no cache line written by two threads."""
     cdef intp n_in = net.sizes[0], n_out = net.sizes[1]
     cdef intp lo = part * n_out // parts, hi = (part + 1) * n_out // parts
+    cdef floating* block = first + part * first_block(net, nb, parts)
     if hi <= lo:
         return
-    gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in, params + n_out * n_in + lo,
-            first + lo, n_out)
+    if by_blocks:
+        gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
+                params + n_out * n_in + lo, block, hi - lo)
+        activate(net.kinds[0], block, nb, hi - lo)
+    else:
+        gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
+                params + n_out * n_in + lo, first + lo, n_out)
+
+
+cdef inline intp first_block(Net net, intp nb, int parts) noexcept nogil:
+    """Values of a part's block of layer 1 (see `first_layer_share`): a
+    multiple of 16, so that blocks start on cache lines when the first does."""
+    return (nb * ((net.sizes[1] + parts - 1) // parts) + 15) // 16 * 16
 
 
 # ---------------------------------------------------------------------------
@@ -1088,12 +1116,13 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
                      losses, part, batch.parts)
 
 
-cdef void first_layer_phase(Net net, const floating* params, Batch* batch) noexcept nogil:
+cdef void first_layer_phase(Net net, const floating* params, Batch* batch,
+                            bint by_blocks=False) noexcept nogil:
     """Layer 1's weighted inputs into batch.first, shared between threads by neurons."""
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
-                          part, batch.parts)
+                          part, batch.parts, by_blocks)
 
 
 cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
@@ -1152,7 +1181,6 @@ ctypedef struct Replica:
     void* later     # the thread's copy of the parameters of layers 2..L
     void* acts      # its activations and deltas of every sample of the
     void* deltas    # batch, laid out like Batch.acts and Batch.deltas
-    void* first     # (replicas[0] only) a second buffer for Batch.first
 
 
 cdef bint replicates_later_layers(Net net, int parts) noexcept nogil:
@@ -1169,7 +1197,7 @@ cdef bint replicates_later_layers(Net net, int parts) noexcept nogil:
 cdef inline intp replica_size(Net net, intp nb) noexcept nogil:
     """Values of one Replica, each of its buffers aligned."""
     return (parameter_count(net) - first_layer_params(net) + 2 * nb * activation_count(net)
-            + nb * net.sizes[1] + 4 * ALIGNMENT)
+            + 3 * ALIGNMENT)
 
 
 cdef Replica make_replica(Net net, const floating* params, intp nb,
@@ -1183,7 +1211,6 @@ cdef Replica make_replica(Net net, const floating* params, intp nb,
     replica.later = later
     replica.acts = aligned(later + n_later)
     replica.deltas = aligned(<floating*>replica.acts + nb * activation_count(net))
-    replica.first = aligned(<floating*>replica.deltas + nb * activation_count(net))
     return replica
 
 
@@ -1191,24 +1218,30 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
                         intp n_params, floating alpha, floating* next_first, int part,
                         int parts) noexcept nogil:
     """One thread's part of an SGD step in which every thread keeps its own
-    copy of layers 2..L: from layer 1's weighted inputs (batch.first, all
-    neurons), the forward pass and deltas of every sample and the step of
-    every weight of its copy of layers 2..L; then the step of its share of
-    layer 1's rows and, unless next_first is NULL, those neurons' weighted
-    inputs for the next step, into next_first (not batch.first: other
-    threads may still be reading it).  Every copy takes the same operations,
-    so all stay equal, and equal to what the shared step (`samples_phase`,
-    `weights_phase`) computes."""
-    cdef intp l, n_in, n_out, nb = batch.nb
+    copy of layers 2..L: from layer 1's activations (every part's block in
+    batch.first, see `first_layer_share`), the forward pass and deltas of
+    every sample and the step of every weight of its copy of layers 2..L;
+    then the step of its share of layer 1's rows (from its columns of layer
+    1's deltas, the only ones it computes) and, unless next_first is NULL,
+    those neurons' activations for the next step, into its block of
+    next_first (not batch.first: other threads may still be reading it).
+    Every copy takes the same operations, so all stay equal, and equal to
+    what the shared step (`samples_phase`, `weights_phase`) computes."""
+    cdef intp l, s, p, lo, width, n_in, n_out, nb = batch.nb, n1 = net.sizes[1]
     cdef const floating* x = <floating*>batch.x
     cdef floating* acts = <floating*>replica.acts
     cdef floating* deltas = <floating*>replica.deltas
     cdef floating* t = <floating*>replica.later
-    memcpy(acts, batch.first, nb * net.sizes[1] * sizeof(floating))
-    activate(net.kinds[0], acts, nb, net.sizes[1])
+    cdef const floating* block
+    for p in range(parts):
+        lo = p * n1 // parts
+        width = (p + 1) * n1 // parts - lo
+        block = <floating*>batch.first + p * first_block(net, nb, parts)
+        for s in range(nb):
+            memcpy(acts + s * n1 + lo, block + s * width, width * sizeof(floating))
     forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, t)
     delta_rows(net, SQUARED_ERROR, params, n_params, <floating*>batch.y, NULL, 0, nb, nb,
-               acts, deltas, t)
+               acts, deltas, t, part * n1 // parts, (part + 1) * n1 // parts)
     layer_gradient(params, True, alpha, x, deltas, nb, net.sizes[0], net.sizes[1],
                    layer_share(net, 1, True, panel_width(params), part, parts))
     for l in range(2, net.n_layers):
@@ -1220,7 +1253,7 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
         acts += nb * n_in
         deltas += nb * n_in
     if next_first != NULL:
-        first_layer_share(net, params, x, nb, next_first, part, parts)
+        first_layer_share(net, params, x, nb, next_first, part, parts, True)
 
 
 cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* params,
@@ -1232,15 +1265,17 @@ cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* para
 
 
 cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating alpha,
-                  intp iterations, Replica* replicas) except -1 nogil:
+                  intp iterations, Replica* replicas=NULL,
+                  void* next_first=NULL) except -1 nogil:
     """``iterations`` steps of the original's SGD on the gathered batch, each fused
     into the parameters (w += alpha * delta^T a_prev), or with replicas (not
-    NULL) into replicas[0].later for layers 2..L.  Ctrl-C raises
-    KeyboardInterrupt with the parameters of the last complete step."""
+    NULL) into replicas[0].later for layers 2..L; layer 1's activations then
+    go by blocks (see `first_layer_share`) into batch.first and next_first
+    by turns.  Ctrl-C raises KeyboardInterrupt with the parameters of the
+    last complete step."""
     cdef intp it, since_check = 0
-    cdef void* next_first = replicas[0].first if replicas != NULL else NULL
     if batch.first != NULL and iterations > 0:
-        first_layer_phase(net, params, batch)
+        first_layer_phase(net, params, batch, replicas != NULL)
     for it in range(iterations):
         if replicas == NULL:
             samples_phase(net, SQUARED_ERROR, params, n_params, batch, False)
@@ -1290,18 +1325,21 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     cdef Replica* replicas = NULL
     cdef floating* space = NULL
     cdef intp part, size = replica_size(net, batch.nb)
+    cdef intp blocks = batch.parts * first_block(net, batch.nb, batch.parts)
     if batch.first != NULL and replicates_later_layers(net, batch.parts):
         replicas = <Replica*>malloc(batch.parts * sizeof(Replica))
-        space = <floating*>malloc(batch.parts * size * sizeof(floating))
+        space = <floating*>malloc((batch.parts * size + 2 * blocks + ALIGNMENT) * sizeof(floating))
         if replicas == NULL or space == NULL:
             free(replicas)
             free(space)
             raise MemoryError()
         for part in range(batch.parts):
             replicas[part] = make_replica(net, &params[0], batch.nb, space + part * size)
+        batch.first = aligned(space + batch.parts * size)
     try:
         with nogil:
-            sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas)
+            sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
+                     <floating*>batch.first + blocks)
     finally:
         if replicas != NULL:
             memcpy(&params[first_layer_params(net)], replicas[0].later,
