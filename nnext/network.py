@@ -225,8 +225,7 @@ class NeuralNetwork:
                            check_finite=False)
         threads = _checks.num_threads(num_threads)
         out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        work = _layout.aligned_empty(
-            _core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        work = self._forward_workspace(len(X), threads)
         bad_row = _core.feedforward(self._sizes, self._kinds, self._params, X, out, work,
                                     threads)
         if bad_row >= 0:
@@ -300,14 +299,20 @@ class NeuralNetwork:
                                * self.dtype.itemsize,
                                f"batch_size={batch_size} needs working memory")
 
-    def _loss_sum(self, X, Y, loss, threads):
+    def _loss_sum(self, X, Y, loss, threads, work=None):
         """The sum over the rows of the loss: ||a_L - y||^2 for "squared_error"
         (the original's cost), the cross-entropy for "cross_entropy".  X and Y
-        are C-contiguous arrays of the network's dtype, already checked."""
-        work = _layout.aligned_empty(
-            _core.forward_workspace_size(self._sizes, len(X), threads), self.dtype)
+        are C-contiguous arrays of the network's dtype, already checked; work
+        is None or a `_forward_workspace` for them (kept by a caller that
+        computes the loss of the same rows again and again)."""
+        if work is None:
+            work = self._forward_workspace(len(X), threads)
         return _core.loss_sum(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
                               work, threads)
+
+    def _forward_workspace(self, n_rows, threads):
+        return _layout.aligned_empty(
+            _core.forward_workspace_size(self._sizes, n_rows, threads), self.dtype)
 
     def _gradient(self, X, Y, rows, loss, threads, sample_weight=None, work=None):
         """The mean gradient of the loss over X[rows], Y[rows] (laid out like the

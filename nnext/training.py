@@ -280,8 +280,9 @@ def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
     """The rounds of `Trainer.train`, on checked arrays."""
     result = TrainingResult()
     started = time.perf_counter()
+    cost_work = network._forward_workspace(len(X_cost), settings.threads)
     result.initial_cost = result.best_cost = network._loss_sum(
-        X_cost, Y_cost, "squared_error", settings.threads)
+        X_cost, Y_cost, "squared_error", settings.threads, cost_work)
     rule = StoppingRule(result.initial_cost, settings.min_improvement, settings.patience)
     try:
         while not rule.done:
@@ -297,7 +298,8 @@ def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
                     f"{result.rounds + 1}: learning_step={settings.learning_step} is too "
                     f"large for this data, try a smaller one. The network keeps the weights "
                     f"of the last finite step.")
-            cost = network._loss_sum(X_cost, Y_cost, "squared_error", settings.threads)
+            cost = network._loss_sum(X_cost, Y_cost, "squared_error", settings.threads,
+                                     cost_work)
             result.costs.append(cost)
             result.rounds += 1
             rule.update(cost)

@@ -172,9 +172,9 @@ def test_cost_estimation_batch_is_drawn_once(monkeypatch):
     seen = []
     original = NeuralNetwork._loss_sum
 
-    def spy(network, X, Y, loss, threads):
+    def spy(network, X, Y, loss, threads, work=None):
         seen.append((X.copy(), Y.copy()))
-        return original(network, X, Y, loss, threads)
+        return original(network, X, Y, loss, threads, work)
 
     monkeypatch.setattr(NeuralNetwork, "_loss_sum", spy)
     X, Y = points(100)
