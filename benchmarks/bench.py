@@ -14,7 +14,9 @@ scikit-learn rows appear when those packages happen to be installed.
 Columns: median sample-gradients (or, for inference, samples) per second; the
 ratio to vectorised NumPy in the same dtype; the fraction of the machine's
 limit, which is the FLOPs a sample needs against the float64 or float32
-matrix-product peak that numpy reaches on a 2048 x 2048 product, measured here.
+matrix-product peak that numpy reaches on a 2048 x 2048 product, measured here
+before each workload (the highest so far counts, so that a moment when the
+machine is busy cannot lower the limit).
 """
 import argparse
 import os
@@ -261,9 +263,16 @@ def main(argv=None):
                         help="also time the digits recogniser's training, end to end")
     args = parser.parse_args(argv)
 
-    peaks = {np.float64: matmul_peak(np.float64), np.float32: matmul_peak(np.float32)}
-    print(f"matmul peak: {peaks[np.float64] / 1e9:.1f} GFLOP/s float64, "
-          f"{peaks[np.float32] / 1e9:.1f} GFLOP/s float32")
+    peaks = {np.float64: 0.0, np.float32: 0.0}
+
+    def measure_peaks():
+        """Measure the peak again and keep the highest so far: a moment when
+        another tenant holds a core must not lower the limit."""
+        for dtype in peaks:
+            peaks[dtype] = max(peaks[dtype], matmul_peak(dtype))
+        print(f"matmul peak (highest so far): {peaks[np.float64] / 1e9:.1f} GFLOP/s "
+              f"float64, {peaks[np.float32] / 1e9:.1f} GFLOP/s float32")
+    measure_peaks()
     print(f"training: {BATCH_ITERATIONS} steps per batch; median of {args.repeats} "
           f"interleaved runs of about {args.seconds} s")
     others = args.others.split(",")
@@ -283,6 +292,8 @@ def main(argv=None):
     for width in filter(None, args.widths.split(",")):
         workloads[f"h={width}"] = ([784, int(width), 10], 128)
     for name, (shape, batch_size) in workloads.items():
+        if name != next(iter(workloads)):
+            measure_peaks()
         flops = training_flops(shape)
         print(f"{name} {shape}, batch {batch_size}: {flops:,} FLOP/sample")
         for dtype in (np.float64, np.float32):
@@ -297,6 +308,7 @@ def main(argv=None):
 
     print("inference, feedforward of 10,000 samples:")
     for name, (shape, activations) in ({} if args.no_inference else INFERENCE).items():
+        measure_peaks()
         flops = inference_flops(shape)
         for dtype in (np.float64, np.float32):
             runners = {nnext_name(k): nnext_inference(shape, activations, dtype, k)
@@ -313,6 +325,7 @@ def main(argv=None):
                           medians["numpy"], flops, peaks[dtype])
 
     if args.main_job:
+        measure_peaks()
         _core.use_kernels(variants[-1])
         main_job(args.repeats, peaks[np.float64])
 
