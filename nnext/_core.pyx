@@ -18,8 +18,12 @@ Samples are rows: the values of layer l for a block of ``nb`` samples form an
 sample (its forward pass and every layer's delta, which need only the step's
 starting weights) and then the work of each weight (its update).  When a step
 is large enough, ``n_threads`` OpenMP threads share the first by samples and
-the second by columns of the weights.  Every value is computed the same way
-whatever the split, so results do not depend on the thread count.
+the second by columns of the weights (layer 1 by rows: its neurons, which
+each thread also computes for the next step).  Where layers 2..L are small
+beside layer 1, each thread of an SGD step instead keeps its own copy of
+them and does all their work (see `replica_share`), so that a step is one
+parallel region.  Every value is computed the same way whatever the split,
+so results do not depend on the thread count.
 """
 import os
 
