@@ -177,6 +177,11 @@ cdef inline intp first_layer_params(Net net) noexcept nogil:
     return net.sizes[1] * (net.sizes[0] + 1)
 
 
+cdef inline intp later_layer_params(Net net) noexcept nogil:
+    """Weights and biases of layers 2..L, which follow layer 1's in params."""
+    return parameter_count(net) - first_layer_params(net)
+
+
 cdef intp activation_count(Net net) noexcept nogil:
     """Activations of one sample in layers 1..L."""
     cdef intp l, total = 0
@@ -559,13 +564,13 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
     columns first_lo..first_hi are computed (all if first_hi is -1).
     Only the step's starting weights are read, so no weight may change meanwhile.
     """
-    cdef intp l, s, j, n_in, n_out
+    cdef intp l, s, j, n_in, n_out, c_lo, c_hi
     cdef intp offset = nb * activation_count(net)
     cdef const floating* w_end = params + n_params
     if first_hi < 0:
         first_hi = net.sizes[1]
     if later != NULL:
-        w_end = later + n_params - first_layer_params(net)
+        w_end = later + later_layer_params(net)
     cdef const floating* w
     cdef floating* delta
     cdef floating* delta_prev
@@ -587,19 +592,19 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
         w_end = w
         offset -= nb * n_in
         delta_prev = deltas + offset
-        if l == 2 and first_hi - first_lo < n_in:
-            gemm_nn(hi - lo, first_hi - first_lo, n_out, 1, delta + lo * n_out, n_out, 1,
-                    w + first_lo, n_in, False, delta_prev + lo * n_in + first_lo, n_in)
+        c_lo = first_lo if l == 2 else 0
+        c_hi = first_hi if l == 2 else n_in
+        gemm_nn(hi - lo, c_hi - c_lo, n_out, 1, delta + lo * n_out, n_out, 1, w + c_lo, n_in,
+                False, delta_prev + lo * n_in + c_lo, n_in)
+        if c_hi - c_lo == n_in:     # whole rows: one block
+            times_derivative(net.kinds[l - 2], delta_prev + lo * n_in,
+                             acts + offset + lo * n_in, (hi - lo) * n_in)
+            flush_subnormal(delta_prev + lo * n_in, (hi - lo) * n_in)
+        else:
             for s in range(lo, hi):
-                times_derivative(net.kinds[0], delta_prev + s * n_in + first_lo,
-                                 acts + offset + s * n_in + first_lo, first_hi - first_lo)
-                flush_subnormal(delta_prev + s * n_in + first_lo, first_hi - first_lo)
-            break
-        gemm_nn(hi - lo, n_in, n_out, 1, delta + lo * n_out, n_out, 1, w, n_in, False,
-                delta_prev + lo * n_in, n_in)
-        times_derivative(net.kinds[l - 2], delta_prev + lo * n_in, acts + offset + lo * n_in,
-                         (hi - lo) * n_in)
-        flush_subnormal(delta_prev + lo * n_in, (hi - lo) * n_in)
+                times_derivative(net.kinds[l - 2], delta_prev + s * n_in + c_lo,
+                                 acts + offset + s * n_in + c_lo, c_hi - c_lo)
+                flush_subnormal(delta_prev + s * n_in + c_lo, c_hi - c_lo)
 
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
@@ -1194,14 +1199,13 @@ cdef bint replicates_later_layers(Net net, int parts) noexcept nogil:
     second parallel region and the deltas and weights that would cross
     between cores without it (measured on [784, 100, 10]: 9 us of a 74 us
     step)."""
-    cdef intp later = parameter_count(net) - first_layer_params(net)
-    return parts > 1 and net.n_layers > 2 and 12 * later * parts <= first_layer_params(net)
+    return (parts > 1 and net.n_layers > 2
+            and 12 * later_layer_params(net) * parts <= first_layer_params(net))
 
 
 cdef inline intp replica_size(Net net, intp nb) noexcept nogil:
     """Values of one Replica, each of its buffers aligned."""
-    return (parameter_count(net) - first_layer_params(net) + 2 * nb * activation_count(net)
-            + 3 * ALIGNMENT)
+    return later_layer_params(net) + 2 * nb * activation_count(net) + 3 * ALIGNMENT
 
 
 cdef Replica make_replica(Net net, const floating* params, intp nb,
@@ -1209,7 +1213,7 @@ cdef Replica make_replica(Net net, const floating* params, intp nb,
     """A Replica laid out in space (replica_size values), holding the
     parameters of layers 2..L copied from params."""
     cdef Replica replica
-    cdef intp n_later = parameter_count(net) - first_layer_params(net)
+    cdef intp n_later = later_layer_params(net)
     cdef floating* later = aligned(space)
     memcpy(later, params + first_layer_params(net), n_later * sizeof(floating))
     replica.later = later
@@ -1270,7 +1274,7 @@ cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* para
 
 cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating alpha,
                   intp iterations, Replica* replicas=NULL,
-                  void* next_first=NULL) except -1 nogil:
+                  floating* next_first=NULL) except -1 nogil:
     """``iterations`` steps of the original's SGD on the gathered batch, each fused
     into the parameters (w += alpha * delta^T a_prev), or with replicas (not
     NULL) into replicas[0].later for layers 2..L; layer 1's activations then
@@ -1294,8 +1298,8 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
                           batch.first != NULL and it + 1 < iterations)
         else:
             replica_phase(net, batch, replicas, params, n_params, alpha,
-                          <floating*>next_first if it + 1 < iterations else NULL)
-            next_first, batch.first = batch.first, next_first
+                          next_first if it + 1 < iterations else NULL)
+            next_first, batch.first = <floating*>batch.first, next_first
         since_check += batch.step_work - batch.step_work // 2
         if since_check >= signal_check_work and it + 1 < iterations:
             since_check = 0
@@ -1328,6 +1332,7 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
                        n_threads, True)
     cdef Replica* replicas = NULL
     cdef floating* space = NULL
+    cdef floating* next_first = NULL
     cdef intp part, size = replica_size(net, batch.nb)
     cdef intp blocks = batch.parts * first_block(net, batch.nb, batch.parts)
     if batch.first != NULL and replicates_later_layers(net, batch.parts):
@@ -1340,14 +1345,15 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
         for part in range(batch.parts):
             replicas[part] = make_replica(net, &params[0], batch.nb, space + part * size)
         batch.first = aligned(space + batch.parts * size)
+        next_first = <floating*>batch.first + blocks
     try:
         with nogil:
             sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
-                     <floating*>batch.first + blocks)
+                     next_first)
     finally:
         if replicas != NULL:
             memcpy(&params[first_layer_params(net)], replicas[0].later,
-                   (params.shape[0] - first_layer_params(net)) * sizeof(floating))
+                   later_layer_params(net) * sizeof(floating))
             free(replicas)
             free(space)
 
