@@ -551,29 +551,24 @@ cdef void forward_rows(Net net, const floating* params, const floating* packed,
 cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
                      const floating* y, const floating* sw, intp lo, intp hi, intp nb,
                      const floating* acts, floating* deltas,
-                     const floating* later=NULL, intp first_lo=0,
-                     intp first_hi=-1) noexcept nogil:
-    """Every layer's delta for samples lo..hi, laid out like the activations in
-    deltas.
+                     const floating* later=NULL, intp lowest=1) noexcept nogil:
+    """The deltas of layers lowest..L for samples lo..hi, laid out like the
+    activations in deltas.
 
     Output layer: see `output_delta`, times the sample's weight sw[s] when sw
-    is not NULL; below: delta_prev = (delta . W) * f'(z_prev).  Subnormal
-    deltas are made 0 (see nn_flush_subnormal).  Layer 1's weights are not
-    read: the parameters of layers 2..L are those in params, or if later is
-    not NULL those there (see `forward_rows`).  Of layer 1's deltas, only
-    columns first_lo..first_hi are computed (all if first_hi is -1).
+    is not NULL; below: delta_prev = (delta . W) * f'(z_prev) (see
+    `hidden_delta`).  Subnormal deltas are made 0 (see nn_flush_subnormal).
+    Layer 1's weights are not read: the parameters of layers 2..L are those
+    in params, or if later is not NULL those there (see `forward_rows`).
     Only the step's starting weights are read, so no weight may change meanwhile.
     """
-    cdef intp l, s, j, n_in, n_out, c_lo, c_hi
+    cdef intp l, s, j, n_in, n_out
     cdef intp offset = nb * activation_count(net)
     cdef const floating* w_end = params + n_params
-    if first_hi < 0:
-        first_hi = net.sizes[1]
     if later != NULL:
         w_end = later + later_layer_params(net)
     cdef const floating* w
     cdef floating* delta
-    cdef floating* delta_prev
 
     n_out = net.sizes[net.n_layers - 1]
     offset -= nb * n_out
@@ -584,27 +579,27 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
             for j in range(n_out):
                 deltas[offset + s * n_out + j] *= sw[s]
     flush_subnormal(deltas + offset + lo * n_out, (hi - lo) * n_out)
-    for l in range(net.n_layers - 1, 1, -1):
+    for l in range(net.n_layers - 1, lowest, -1):
         n_out = net.sizes[l]
         n_in = net.sizes[l - 1]
         delta = deltas + offset
         w = w_end - n_out - n_out * n_in
         w_end = w
         offset -= nb * n_in
-        delta_prev = deltas + offset
-        c_lo = first_lo if l == 2 else 0
-        c_hi = first_hi if l == 2 else n_in
-        gemm_nn(hi - lo, c_hi - c_lo, n_out, 1, delta + lo * n_out, n_out, 1, w + c_lo, n_in,
-                False, delta_prev + lo * n_in + c_lo, n_in)
-        if c_hi - c_lo == n_in:     # whole rows: one block
-            times_derivative(net.kinds[l - 2], delta_prev + lo * n_in,
-                             acts + offset + lo * n_in, (hi - lo) * n_in)
-            flush_subnormal(delta_prev + lo * n_in, (hi - lo) * n_in)
-        else:
-            for s in range(lo, hi):
-                times_derivative(net.kinds[l - 2], delta_prev + s * n_in + c_lo,
-                                 acts + offset + s * n_in + c_lo, c_hi - c_lo)
-                flush_subnormal(delta_prev + s * n_in + c_lo, c_hi - c_lo)
+        hidden_delta(net.kinds[l - 2], hi - lo, n_in, n_out, delta + lo * n_out, w, n_in,
+                     acts + offset + lo * n_in, deltas + offset + lo * n_in)
+
+
+cdef inline void hidden_delta(int kind, intp rows, intp width, intp n_out,
+                              const floating* delta, const floating* w, intp n_in,
+                              const floating* a, floating* delta_prev) noexcept nogil:
+    """delta_prev = (delta . W[:, :width]) * f'(z_prev) for rows samples: the
+    deltas of the first width of the n_in neurons below a layer of n_out,
+    from their activations a (rows x width, like delta_prev); W is that
+    layer's weights (n_out x n_in) from the first of those neurons on."""
+    gemm_nn(rows, width, n_out, 1, delta, n_out, 1, w, n_in, False, delta_prev, width)
+    times_derivative(kind, delta_prev, a, rows * width)
+    flush_subnormal(delta_prev, rows * width)
 
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
@@ -1235,7 +1230,8 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     next_first (not batch.first: other threads may still be reading it).
     Every copy takes the same operations, so all stay equal, and equal to
     what the shared step (`samples_phase`, `weights_phase`) computes."""
-    cdef intp l, s, p, lo, width, n_in, n_out, nb = batch.nb, n1 = net.sizes[1]
+    cdef intp l, s, p, lo, width, n_in, n_out, nb = batch.nb
+    cdef intp n0 = net.sizes[0], n1 = net.sizes[1], n2 = net.sizes[2]
     cdef const floating* x = <floating*>batch.x
     cdef floating* acts = <floating*>replica.acts
     cdef floating* deltas = <floating*>replica.deltas
@@ -1249,9 +1245,16 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
             memcpy(acts + s * n1 + lo, block + s * width, width * sizeof(floating))
     forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, t)
     delta_rows(net, SQUARED_ERROR, params, n_params, <floating*>batch.y, NULL, 0, nb, nb,
-               acts, deltas, t, part * n1 // parts, (part + 1) * n1 // parts)
-    layer_gradient(params, True, alpha, x, deltas, nb, net.sizes[0], net.sizes[1],
-                   layer_share(net, 1, True, panel_width(params), part, parts))
+               acts, deltas, t, 2)
+    # Layer 1: the deltas of this part's neurons, a block (nb, width) like
+    # their activations (in the space of layer 1's deltas, which no one else
+    # reads), and their step.
+    lo = part * n1 // parts
+    width = (part + 1) * n1 // parts - lo
+    block = <floating*>batch.first + part * first_block(net, nb, parts)
+    hidden_delta(net.kinds[0], nb, width, n2, deltas + nb * n1, t + lo, n1, block, deltas)
+    gemm_nn(width, n0, nb, alpha, deltas, 1, width, x, n0, True, params + lo * n0, n0)
+    bias_share(params + n1 * n0 + lo, True, alpha, deltas, nb, width, 0, width)
     for l in range(2, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
