@@ -660,6 +660,32 @@ cdef inline intp first_block(Net net, intp nb, int parts) noexcept nogil:
     return (nb * ((net.sizes[1] + parts - 1) // parts) + 15) // 16 * 16
 
 
+cdef void save_share(Net net, const floating* params, floating* saved, int part,
+                     int parts) noexcept nogil:
+    """Copy part ``part`` of ``parts`` of the parameters to saved: the rows
+    and biases of layer 1 whose neurons the part computes and updates (see
+    `first_layer_share`), which are in its core's cache; part 0 also copies
+    layers 2..L."""
+    cdef intp n0 = net.sizes[0], n1 = net.sizes[1]
+    cdef intp lo = part * n1 // parts, hi = (part + 1) * n1 // parts
+    memcpy(saved + lo * n0, params + lo * n0, (hi - lo) * n0 * sizeof(floating))
+    memcpy(saved + n1 * n0 + lo, params + n1 * n0 + lo, (hi - lo) * sizeof(floating))
+    if part == 0:
+        memcpy(saved + first_layer_params(net), params + first_layer_params(net),
+               later_layer_params(net) * sizeof(floating))
+
+
+cdef bint finite_share(Net net, const floating* params, int part, int parts) noexcept nogil:
+    """Whether part ``part`` of ``parts`` of the parameters (those of
+    `save_share`) is finite."""
+    cdef intp n0 = net.sizes[0], n1 = net.sizes[1]
+    cdef intp lo = part * n1 // parts, hi = (part + 1) * n1 // parts
+    return (all_finite(params + lo * n0, (hi - lo) * n0)
+            and all_finite(params + n1 * n0 + lo, hi - lo)
+            and (part != 0 or all_finite(params + first_layer_params(net),
+                                         later_layer_params(net))))
+
+
 # ---------------------------------------------------------------------------
 # The work of a step that is done weight by weight
 
@@ -1121,12 +1147,28 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
 
 
 cdef void first_layer_phase(Net net, const floating* params, Batch* batch,
-                            bint by_blocks=False) noexcept nogil:
-    """Layer 1's weighted inputs into batch.first, shared between threads by neurons."""
+                            bint by_blocks=False, floating* saved=NULL) noexcept nogil:
+    """Layer 1's weighted inputs into batch.first, shared between threads by
+    neurons; and unless saved is NULL, the parameters copied there (see
+    `save_share`)."""
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
+        if saved != NULL:
+            save_share(net, params, saved, part, batch.parts)
         first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
                           part, batch.parts, by_blocks)
+
+
+cdef bint params_finite(Net net, const floating* params, int parts) noexcept nogil:
+    """Whether every parameter is finite, each of ``parts`` threads checking
+    its share (see `save_share`)."""
+    cdef int part
+    cdef int not_finite = 0
+    if parts == 1:
+        return finite_share(net, params, 0, 1)
+    for part in prange(parts, num_threads=parts, schedule="static"):
+        not_finite += not finite_share(net, params, part, parts)
+    return not_finite == 0
 
 
 cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
@@ -1276,17 +1318,20 @@ cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* para
 
 
 cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating alpha,
-                  intp iterations, Replica* replicas=NULL,
-                  floating* next_first=NULL) except -1 nogil:
+                  intp iterations, Replica* replicas=NULL, floating* next_first=NULL,
+                  floating* saved=NULL) except -1 nogil:
     """``iterations`` steps of the original's SGD on the gathered batch, each fused
     into the parameters (w += alpha * delta^T a_prev), or with replicas (not
     NULL) into replicas[0].later for layers 2..L; layer 1's activations then
     go by blocks (see `first_layer_share`) into batch.first and next_first
-    by turns.  Ctrl-C raises KeyboardInterrupt with the parameters of the
-    last complete step."""
+    by turns.  Unless saved is NULL, the parameters are first copied there.
+    Ctrl-C raises KeyboardInterrupt with the parameters of the last complete
+    step."""
     cdef intp it, since_check = 0
     if batch.first != NULL and iterations > 0:
-        first_layer_phase(net, params, batch, replicas != NULL)
+        first_layer_phase(net, params, batch, replicas != NULL, saved)
+    elif saved != NULL:
+        save_share(net, params, saved, 0, 1)
     for it in range(iterations):
         if replicas == NULL:
             samples_phase(net, SQUARED_ERROR, params, n_params, batch, False)
@@ -1312,24 +1357,33 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
 
 def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] Y, const intp[::1] rows,
-              double learning_step, intp iterations, floating[::1] work, int n_threads=1):
+              double learning_step, intp iterations, floating[::1] work, int n_threads=1,
+              floating[::1] saved=None):
     """Run ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
 
     Each step moves the parameters (in place) by -learning_step times the mean
     of the per-sample gradients of the cost 1/2 ||a_L - y||^2.  Ctrl-C is
     looked for between steps and between a step's forward pass and its
     update: KeyboardInterrupt is then raised with the parameters of the last
-    complete step in place.
+    complete step in place.  Unless saved is None, the parameters before the
+    first step are copied there.  Returns whether every parameter is finite
+    after the steps.  (The threads copy and check the rows of layer 1 they
+    update, which are in their cores' caches.)
     """
     cdef Net net = as_net(sizes, kinds)
     cdef Batch batch
     cdef floating alpha = -(<floating>(learning_step / rows.shape[0]))
+    cdef floating* saved_to = NULL
+    cdef bint finite
     n_threads = check_threads(n_threads)
     check_loss(net, SQUARED_ERROR)
     check_batch(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
                 rows, rows.shape[0], work.shape[0])
     if iterations < 0:
         raise ValueError(f"iterations must be at least 0; got {iterations}")
+    if saved is not None:
+        check_workspace(saved.shape[0], params.shape[0], "saved")
+        saved_to = &saved[0]
     with nogil:
         batch = gather(net, X, Y, NULL, &rows[0], rows.shape[0], &work[0], params.shape[0],
                        n_threads, True)
@@ -1352,13 +1406,16 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     try:
         with nogil:
             sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
-                     next_first)
+                     next_first, saved_to)
     finally:
         if replicas != NULL:
             memcpy(&params[first_layer_params(net)], replicas[0].later,
                    later_layer_params(net) * sizeof(floating))
             free(replicas)
             free(space)
+    with nogil:
+        finite = params_finite(net, &params[0], batch.parts if batch.first != NULL else 1)
+    return finite
 
 
 def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,

@@ -344,23 +344,21 @@ class NeuralNetwork:
         if self._round_start is None:
             self._round_start = np.empty_like(self._params)
         params, start = self._params, self._round_start
-        start[...] = params
         try:
-            _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows, learning_step,
-                            iterations, self._train_work, threads)
+            finite = _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows,
+                                     learning_step, iterations, self._train_work, threads,
+                                     start)
         except KeyboardInterrupt:
             if not np.isfinite(params).all():
                 params[...] = start
             raise
-        if np.isfinite(params).all():
+        if finite:
             return None
         # Diverged: replay the steps one at a time to find the last finite one.
         params[...] = start
         for step in range(1, iterations + 1):
-            start[...] = params
-            _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows, learning_step, 1,
-                            self._train_work, threads)
-            if not np.isfinite(params).all():
+            if not _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows,
+                                   learning_step, 1, self._train_work, threads, start):
                 params[...] = start
                 return step
         raise AssertionError("the replay of a diverged batch stayed finite")

@@ -239,6 +239,50 @@ def test_zero_iterations_changes_nothing():
     np.testing.assert_array_equal(network._params, before)
 
 
+# One thread; two sharing the steps of layers 2..L; two with a copy of layers
+# 2..L each (see test_results_do_not_depend_on_the_thread_count).
+STEP_SPLITS = [([300, 41, 9], 1), ([300, 41, 30, 9], 2), ([400, 64, 8, 5], 2)]
+
+
+def edges_of_every_layer(shape):
+    """The first and last weight and bias of every layer, and around the
+    middle of layer 1's rows, where two threads' shares meet."""
+    positions, start = [], 0
+    for n_in, n_out in zip(shape, shape[1:]):
+        biases = start + n_out * n_in
+        positions += [start, biases - 1, biases, biases + n_out - 1]
+        if start == 0:
+            positions += [n_out // 2 * n_in - 1, n_out // 2 * n_in, biases + n_out // 2]
+        start = biases + n_out
+    return positions
+
+
+@pytest.mark.parametrize("shape, threads", STEP_SPLITS)
+@pytest.mark.parametrize("iterations", [0, 3])
+def test_steps_save_the_parameters_and_report_them_finite(shape, threads, iterations):
+    network, X, Y = random_problem(shape, np.float64, n_samples=200)
+    before = network._params.copy()
+    saved = np.full_like(before, np.nan)
+    work = np.empty(_core.train_workspace_size(network._sizes, 151))
+    finite = _core.sgd_steps(network._sizes, network._kinds, network._params, X, Y,
+                             np.arange(151), 0.5, iterations, work, threads, saved)
+    np.testing.assert_array_equal(saved, before)
+    assert finite is True
+    assert np.isfinite(network._params).all()
+    assert iterations == 0 or not np.array_equal(network._params, before)
+
+
+@pytest.mark.parametrize("shape, threads", STEP_SPLITS)
+def test_steps_report_any_parameter_that_is_not_finite(shape, threads):
+    network, X, Y = random_problem(shape, np.float32, n_samples=200)
+    work = np.empty(_core.train_workspace_size(network._sizes, 151), np.float32)
+    for position in edges_of_every_layer(shape):
+        twin = network.copy()
+        twin._params[position] = np.inf if position % 2 else np.nan
+        assert not _core.sgd_steps(twin._sizes, twin._kinds, twin._params, X, Y,
+                                   np.arange(151), 0.5, 0, work, threads), position
+
+
 def ctrl_c_at(wanted_step, wanted_phase, calls):
     def deliver(step, phase):
         calls.append((step, phase))
@@ -289,13 +333,13 @@ class TestDriverChecks:
         self.work = np.empty(_core.train_workspace_size(self.network._sizes, 2))
 
     def steps(self, sizes=None, kinds=None, params=None, X=None, Y=None, rows=(0, 1),
-              work=None):
+              work=None, saved=None):
         _core.sgd_steps(self.network._sizes if sizes is None else sizes,
                         self.network._kinds if kinds is None else np.array(kinds, np.intc),
                         self.network._params if params is None else params,
                         self.X if X is None else X, self.Y if Y is None else Y,
                         np.asarray(rows, np.intp), 0.5, 1,
-                        self.work if work is None else work)
+                        self.work if work is None else work, 1, saved)
 
     @pytest.mark.parametrize("change, message", [
         (dict(params=np.zeros(5)), "params must hold 23 values"),
@@ -308,6 +352,7 @@ class TestDriverChecks:
         (dict(rows=[-1, 0]), r"rows\[0\] must be in \[0, 5\)"),
         (dict(rows=[]), "at least one sample"),
         (dict(work=np.empty(3)), "work must hold at least"),
+        (dict(saved=np.empty(22)), "saved must hold at least 23 values; got 22"),
         (dict(kinds=[0]), "kinds must hold 2 activations; got 1"),
         (dict(kinds=[0, 7]), r"kinds\[1\] is not an activation of that layer: 7"),
         (dict(kinds=[4, 0]), r"kinds\[0\] is not an activation of that layer: 4"),
