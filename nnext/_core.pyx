@@ -487,6 +487,14 @@ cdef inline floating loss_eps(floating x) noexcept nogil:
         return 1.1920929e-07
 
 
+cdef inline intp part_start(intp n, int part, int parts) noexcept nogil:
+    """The first of the n items (samples, neurons, grains of columns) that
+    part ``part`` of ``parts`` takes; part ``parts`` gives n.  Every split of
+    a step between threads is made here, so that a thread takes the same
+    neurons of layer 1 in every phase."""
+    return part * n // parts
+
+
 cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
     """How many threads share a product of ``work`` multiply-adds in ``pieces`` parts."""
     return <int>max(1, min(<intp>n_threads, min(pieces, work // THREAD_MIN_WORK)))
@@ -611,7 +619,7 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     sw (not NULL), each sample's loss and deltas are scaled by its weight.
     With first not NULL, layer 1's weighted inputs are taken from it (see
     `first_layer_share`)."""
-    cdef intp s, lo = part * nb // parts, hi = (part + 1) * nb // parts
+    cdef intp s, lo = part_start(nb, part, parts), hi = part_start(nb, part + 1, parts)
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
     if first != NULL:
@@ -641,7 +649,7 @@ cdef void first_layer_share(Net net, const floating* params, const floating* x, 
     (nb, its neurons), at part * first_block(net, nb, parts): activated in
     one call, and no cache line written by two threads."""
     cdef intp n_in = net.sizes[0], n_out = net.sizes[1]
-    cdef intp lo = part * n_out // parts, hi = (part + 1) * n_out // parts
+    cdef intp lo = part_start(n_out, part, parts), hi = part_start(n_out, part + 1, parts)
     cdef floating* block = first + part * first_block(net, nb, parts)
     if hi <= lo:
         return
@@ -667,7 +675,7 @@ cdef void save_share(Net net, const floating* params, floating* saved, int part,
     `first_layer_share`), which are in its core's cache; part 0 also copies
     layers 2..L."""
     cdef intp n0 = net.sizes[0], n1 = net.sizes[1]
-    cdef intp lo = part * n1 // parts, hi = (part + 1) * n1 // parts
+    cdef intp lo = part_start(n1, part, parts), hi = part_start(n1, part + 1, parts)
     memcpy(saved + lo * n0, params + lo * n0, (hi - lo) * n0 * sizeof(floating))
     memcpy(saved + n1 * n0 + lo, params + n1 * n0 + lo, (hi - lo) * sizeof(floating))
     if part == 0:
@@ -679,7 +687,7 @@ cdef bint finite_share(Net net, const floating* params, int part, int parts) noe
     """Whether part ``part`` of ``parts`` of the parameters (those of
     `save_share`) is finite."""
     cdef intp n0 = net.sizes[0], n1 = net.sizes[1]
-    cdef intp lo = part * n1 // parts, hi = (part + 1) * n1 // parts
+    cdef intp lo = part_start(n1, part, parts), hi = part_start(n1, part + 1, parts)
     return (all_finite(params + lo * n0, (hi - lo) * n0)
             and all_finite(params + n1 * n0 + lo, hi - lo)
             and (part != 0 or all_finite(params + first_layer_params(net),
@@ -730,15 +738,15 @@ cdef inline Share layer_share(Net net, intp l, bint first_by_rows, intp grain, i
     cdef Share share
     cdef intp n_in = net.sizes[l - 1], n_out = net.sizes[l]
     cdef intp grains = (n_in + grain - 1) // grain
-    share.j_lo = part * n_out // parts
-    share.j_hi = (part + 1) * n_out // parts
+    share.j_lo = part_start(n_out, part, parts)
+    share.j_hi = part_start(n_out, part + 1, parts)
     share.by_rows = l == 1 and first_by_rows
     if share.by_rows:
         share.lo = share.j_lo
         share.hi = share.j_hi
     else:
-        share.lo = min(n_in, part * grains // parts * grain)
-        share.hi = min(n_in, (part + 1) * grains // parts * grain)
+        share.lo = min(n_in, part_start(grains, part, parts) * grain)
+        share.hi = min(n_in, part_start(grains, part + 1, parts) * grain)
     return share
 
 
@@ -1280,8 +1288,8 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     cdef floating* t = <floating*>replica.later
     cdef const floating* block
     for p in range(parts):
-        lo = p * n1 // parts
-        width = (p + 1) * n1 // parts - lo
+        lo = part_start(n1, p, parts)
+        width = part_start(n1, p + 1, parts) - lo
         block = <floating*>batch.first + p * first_block(net, nb, parts)
         for s in range(nb):
             memcpy(acts + s * n1 + lo, block + s * width, width * sizeof(floating))
@@ -1291,8 +1299,8 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     # Layer 1: the deltas of this part's neurons, a block (nb, width) like
     # their activations (in the space of layer 1's deltas, which no one else
     # reads), and their step.
-    lo = part * n1 // parts
-    width = (part + 1) * n1 // parts - lo
+    lo = part_start(n1, part, parts)
+    width = part_start(n1, part + 1, parts) - lo
     block = <floating*>batch.first + part * first_block(net, nb, parts)
     hidden_delta(net.kinds[0], nb, width, n2, deltas + nb * n1, t + lo, n1, block, deltas)
     gemm_nn(width, n0, nb, alpha, deltas, 1, width, x, n0, True, params + lo * n0, n0)
