@@ -284,6 +284,7 @@ NN_INLINE NN_TARGET void NN_NAME(nt_group)(
     int mr, nn_intp i, nn_intp block, nn_intp block_end, nn_intp k, const NN_REAL *a,
     nn_intp lda, const NN_REAL *b, nn_intp ldb, const NN_REAL *bias, NN_REAL *c, nn_intp ldc)
 {
+    _Static_assert(NN_NT_MR <= 6, "nt_group has a case for each group of up to 6 rows");
 #define NN_GROUP(rows)                                                                     \
     case rows:                                                                             \
         NN_NAME(nt_rows)(rows, i, block, block_end, k, a, lda, b, ldb, bias, c, ldc);     \
