@@ -646,14 +646,15 @@ cdef void first_layer_share(Net net, const floating* params, const floating* x, 
     the same thread updates (see `weight_share`), so they stay in its core's
     cache.  (`sample_share` activates them, a block of whole rows at a time.)
     With by_blocks, the part's activations instead, in a block of their own,
-    (nb, its neurons), at part * first_block(net, nb, parts): activated in
-    one call, and no cache line written by two threads."""
+    (nb, its neurons), at `part_block`: activated in one call, and no cache
+    line written by two threads."""
     cdef intp n_in = net.sizes[0], n_out = net.sizes[1]
     cdef intp lo = part_start(n_out, part, parts), hi = part_start(n_out, part + 1, parts)
-    cdef floating* block = first + part * first_block(net, nb, parts)
+    cdef floating* block
     if hi <= lo:
         return
     if by_blocks:
+        block = part_block(net, first, nb, part, parts)
         gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
                 params + n_out * n_in + lo, block, hi - lo)
         activate(net.kinds[0], block, nb, hi - lo)
@@ -666,6 +667,12 @@ cdef inline intp first_block(Net net, intp nb, int parts) noexcept nogil:
     """Values of a part's block of layer 1 (see `first_layer_share`): a
     multiple of 16, so that blocks start on cache lines when the first does."""
     return (nb * ((net.sizes[1] + parts - 1) // parts) + 15) // 16 * 16
+
+
+cdef inline floating* part_block(Net net, floating* first, intp nb, int part,
+                                 int parts) noexcept nogil:
+    """Part ``part``'s block of layer 1 in first (see `first_layer_share`)."""
+    return first + part * first_block(net, nb, parts)
 
 
 cdef void save_share(Net net, const floating* params, floating* saved, int part,
@@ -1290,7 +1297,7 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     for p in range(parts):
         lo = part_start(n1, p, parts)
         width = part_start(n1, p + 1, parts) - lo
-        block = <floating*>batch.first + p * first_block(net, nb, parts)
+        block = part_block(net, <floating*>batch.first, nb, p, parts)
         for s in range(nb):
             memcpy(acts + s * n1 + lo, block + s * width, width * sizeof(floating))
     forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, t)
@@ -1301,7 +1308,7 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     # reads), and their step.
     lo = part_start(n1, part, parts)
     width = part_start(n1, part + 1, parts) - lo
-    block = <floating*>batch.first + part * first_block(net, nb, parts)
+    block = part_block(net, <floating*>batch.first, nb, part, parts)
     hidden_delta(net.kinds[0], nb, width, n2, deltas + nb * n1, t + lo, n1, block, deltas)
     gemm_nn(width, n0, nb, alpha, deltas, 1, width, x, n0, True, params + lo * n0, n0)
     bias_share(params + n1 * n0 + lo, True, alpha, deltas, nb, width, 0, width)
