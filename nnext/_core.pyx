@@ -617,15 +617,14 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
     each sample's loss into losses (when it is not NULL); with sample weights
     sw (not NULL), each sample's loss and deltas are scaled by its weight.
-    With first not NULL, layer 1's weighted inputs are taken from it (see
-    `first_layer_share`)."""
+    With first not NULL, layer 1's activations are gathered from its blocks
+    (see `first_layer_share`) and the deltas stop at layer 2: the threads
+    compute layer 1's by neurons (see `first_layer_step`)."""
     cdef intp s, lo = part_start(nb, part, parts), hi = part_start(nb, part + 1, parts)
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef const floating* outputs = acts + nb * (activation_count(net) - n_out)
     if first != NULL:
-        memcpy(acts + lo * net.sizes[1], first + lo * net.sizes[1],
-               (hi - lo) * net.sizes[1] * sizeof(floating))
-        activate(net.kinds[0], acts + lo * net.sizes[1], hi - lo, net.sizes[1])
+        gather_first(net, first, nb, lo, hi, parts, acts)
         forward_rows(net, params, NULL, x, lo, hi, nb, acts, NULL, 2)
     else:
         forward_rows(net, params, NULL, x, lo, hi, nb, acts)
@@ -635,44 +634,65 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
                                   y + s * n_out, n_out, loss_eps(<floating>0))
             if sw != NULL:
                 losses[s] *= sw[s]
-    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas)
+    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas, NULL,
+               1 if first == NULL else 2)
 
 
 cdef void first_layer_share(Net net, const floating* params, const floating* x, intp nb,
-                            floating* first, int part, int parts,
-                            bint by_blocks=False) noexcept nogil:
-    """Layer 1's weighted inputs of all nb samples into first (nb, n_1), for
-    part ``part`` of ``parts`` of its neurons: the rows of the weights that
-    the same thread updates (see `weight_share`), so they stay in its core's
-    cache.  (`sample_share` activates them, a block of whole rows at a time.)
-    With by_blocks, the part's activations instead, in a block of their own,
-    (nb, its neurons), at `part_block`: activated in one call, and no cache
-    line written by two threads."""
+                            floating* first, int part, int parts) noexcept nogil:
+    """Layer 1's activations of all nb samples, for part ``part`` of ``parts``
+    of its neurons, into the part's block of first, (nb, its neurons) (see
+    `part_block`): the rows of the weights that the same thread updates (see
+    `first_layer_step`), so they stay in its core's cache, and a block that
+    no other thread writes."""
     cdef intp n_in = net.sizes[0], n_out = net.sizes[1]
     cdef intp lo = part_start(n_out, part, parts), hi = part_start(n_out, part + 1, parts)
-    cdef floating* block
+    cdef floating* block = part_block(net, first, nb, part, parts)
     if hi <= lo:
         return
-    if by_blocks:
-        block = part_block(net, first, nb, part, parts)
-        gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
-                params + n_out * n_in + lo, block, hi - lo)
-        activate(net.kinds[0], block, nb, hi - lo)
-    else:
-        gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
-                params + n_out * n_in + lo, first + lo, n_out)
-
-
-cdef inline intp first_block(Net net, intp nb, int parts) noexcept nogil:
-    """Values of a part's block of layer 1 (see `first_layer_share`): a
-    multiple of 16, so that blocks start on cache lines when the first does."""
-    return (nb * ((net.sizes[1] + parts - 1) // parts) + 15) // 16 * 16
+    gemm_nt(nb, hi - lo, n_in, x, n_in, params + lo * n_in, n_in,
+            params + n_out * n_in + lo, block, hi - lo)
+    activate(net.kinds[0], block, nb, hi - lo)
 
 
 cdef inline floating* part_block(Net net, floating* first, intp nb, int part,
                                  int parts) noexcept nogil:
-    """Part ``part``'s block of layer 1 in first (see `first_layer_share`)."""
-    return first + part * first_block(net, nb, parts)
+    """Part ``part``'s block of layer 1 in first (nb x n_1 values): one after
+    the other, each (nb, the part's neurons)."""
+    return first + nb * part_start(net.sizes[1], part, parts)
+
+
+cdef void gather_first(Net net, const floating* first, intp nb, intp lo, intp hi, int parts,
+                       floating* acts) noexcept nogil:
+    """Rows lo..hi of layer 1's activations (nb, n_1) in acts, from every
+    part's block in first (see `first_layer_share`)."""
+    cdef intp s, c_lo, width, n1 = net.sizes[1]
+    cdef int p
+    cdef const floating* block
+    for p in range(parts):
+        c_lo = part_start(n1, p, parts)
+        width = part_start(n1, p + 1, parts) - c_lo
+        block = part_block(net, <floating*>first, nb, p, parts)
+        for s in range(lo, hi):
+            memcpy(acts + s * n1 + c_lo, block + s * width, width * sizeof(floating))
+
+
+cdef void first_layer_step(Net net, floating* target, bint accumulate, floating alpha,
+                           const floating* x, intp nb, const floating* first,
+                           const floating* delta2, const floating* w2, floating* delta1,
+                           int part, int parts) noexcept nogil:
+    """For part ``part`` of ``parts`` of layer 1's neurons (those of
+    `first_layer_share`): their deltas, a block (nb, its neurons) into delta1,
+    from layer 2's deltas delta2 (nb, n_2), its weights w2 (the step's
+    starting values; only these neurons' columns are read) and the part's
+    block of activations in first; then `weight_share` for their rows of
+    weights and their biases."""
+    cdef intp n0 = net.sizes[0], n1 = net.sizes[1], n2 = net.sizes[2]
+    cdef intp lo = part_start(n1, part, parts), width = part_start(n1, part + 1, parts) - lo
+    hidden_delta(net.kinds[0], nb, width, n2, delta2, w2 + lo, n1,
+                 part_block(net, <floating*>first, nb, part, parts), delta1)
+    gemm_nn(width, n0, nb, alpha, delta1, 1, width, x, n0, accumulate, target + lo * n0, n0)
+    bias_share(target + n1 * n0 + lo, accumulate, alpha, delta1, nb, width, 0, width)
 
 
 cdef void save_share(Net net, const floating* params, floating* saved, int part,
@@ -737,20 +757,21 @@ ctypedef struct Share:
     intp j_lo, j_hi # its biases
 
 
-cdef inline Share layer_share(Net net, intp l, bint first_by_rows, intp grain, int part,
+cdef inline Share layer_share(Net net, intp l, bint by_neurons, intp grain, int part,
                               int parts) noexcept nogil:
     """The part of layer l's weights and biases that part ``part`` of ``parts``
-    computes (see `weight_share`): columns in whole grains, or, for layer 1
-    if first_by_rows, rows."""
+    computes (see `weight_share`): columns in whole grains; with by_neurons,
+    for layers 1 and 2 those of the part's neurons of layer 1 instead (see
+    `first_layer_share`): their rows of layer 1, their columns of layer 2."""
     cdef Share share
     cdef intp n_in = net.sizes[l - 1], n_out = net.sizes[l]
     cdef intp grains = (n_in + grain - 1) // grain
     share.j_lo = part_start(n_out, part, parts)
     share.j_hi = part_start(n_out, part + 1, parts)
-    share.by_rows = l == 1 and first_by_rows
-    if share.by_rows:
-        share.lo = share.j_lo
-        share.hi = share.j_hi
+    share.by_rows = l == 1 and by_neurons
+    if by_neurons and l <= 2:
+        share.lo = part_start(net.sizes[1], part, parts)
+        share.hi = part_start(net.sizes[1], part + 1, parts)
     else:
         share.lo = min(n_in, part_start(grains, part, parts) * grain)
         share.hi = min(n_in, part_start(grains, part + 1, parts) * grain)
@@ -758,27 +779,41 @@ cdef inline Share layer_share(Net net, intp l, bint first_by_rows, intp grain, i
 
 
 cdef void weight_share(Net net, floating* target, bint accumulate,
-                       floating alpha, const floating* x, intp nb, const floating* acts,
-                       const floating* deltas, bint first_by_rows, int part,
-                       int parts) noexcept nogil:
-    """For part ``part`` of ``parts`` of every layer's columns of weights (of
-    layer 1's rows, if first_by_rows) and of its biases, laid out in
-    ``target`` like the parameters:
+                       floating alpha, const floating* params, const floating* x, intp nb,
+                       const floating* acts, const floating* deltas, const floating* first,
+                       int part, int parts) noexcept nogil:
+    """For part ``part`` of ``parts`` of every layer's columns of weights and of
+    its biases, laid out in ``target`` like the parameters:
     t_w = (t_w if accumulate else 0) + alpha * delta^T . a_prev and
     t_b = (t_b if accumulate else 0) + alpha * sum of delta.
 
     With target the parameters, accumulate and alpha = -learning_step / nb
     this is a gradient step; with accumulate off and alpha = 1 / nb it writes
-    the mean gradient."""
+    the mean gradient.  With first not NULL, layers 1 and 2 go by the part's
+    neurons of layer 1 (see `layer_share`), whose deltas the part computes
+    first, from the step's starting weights of layer 2 in params (see
+    `first_layer_step`), and whose activations it reads from its block in
+    first (see `first_layer_share`)."""
     cdef intp l, n_in, n_out
     cdef floating* t = target
     cdef const floating* a_prev = x
     cdef const floating* delta = deltas
+    cdef Share sh
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        layer_gradient(t, accumulate, alpha, a_prev, delta, nb, n_in, n_out,
-                       layer_share(net, l, first_by_rows, panel_width(t), part, parts))
+        sh = layer_share(net, l, first != NULL, panel_width(t), part, parts)
+        if first != NULL and l == 1:
+            first_layer_step(net, t, accumulate, alpha, x, nb, first, deltas + nb * n_out,
+                             params + first_layer_params(net), deltas + nb * sh.lo,
+                             part, parts)
+        elif first != NULL and l == 2:
+            layer_gradient(t, accumulate, alpha,
+                           part_block(net, <floating*>first, nb, part, parts),
+                           sh.hi - sh.lo, delta, nb, n_in, n_out, sh)
+        else:
+            layer_gradient(t, accumulate, alpha, a_prev + sh.lo, n_in, delta, nb, n_in, n_out,
+                           sh)
         t += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
@@ -791,17 +826,14 @@ cdef inline intp panel_width(const floating* dtype_only) noexcept nogil:
     return nn_panel_d if floating is double else nn_panel_s
 
 
-cdef void layer_gradient(floating* t, bint accumulate, floating alpha, const floating* a_prev,
-                         const floating* delta, intp nb, intp n_in, intp n_out,
+cdef void layer_gradient(floating* t, bint accumulate, floating alpha, const floating* a_cols,
+                         intp lda, const floating* delta, intp nb, intp n_in, intp n_out,
                          Share sh) noexcept nogil:
     """`weight_share` for one layer (t its weights, then its biases) and one
-    share of it."""
-    if sh.by_rows:
-        gemm_nn(sh.hi - sh.lo, n_in, nb, alpha, delta + sh.lo, 1, n_out, a_prev, n_in,
-                accumulate, t + sh.lo * n_in, n_in)
-    else:
-        gemm_nn(n_out, sh.hi - sh.lo, nb, alpha, delta, 1, n_out, a_prev + sh.lo, n_in,
-                accumulate, t + sh.lo, n_in)
+    share of its columns: a_cols is the previous layer's activations from
+    column sh.lo on, rows lda apart."""
+    gemm_nn(n_out, sh.hi - sh.lo, nb, alpha, delta, 1, n_out, a_cols, lda, accumulate,
+            t + sh.lo, n_in)
     bias_share(t + n_out * n_in, accumulate, alpha, delta, nb, n_out, sh.j_lo, sh.j_hi)
 
 
@@ -856,7 +888,7 @@ cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating*
 
 cdef bint update_layer_share(Net net, Optimizer* opt, floating* params,
                              const floating* grad, floating* state, intp n_params,
-                             bint first_by_rows, int part, int parts) noexcept nogil:
+                             bint by_neurons, int part, int parts) noexcept nogil:
     """The optimizer's step on the parameters whose gradient part ``part`` of
     ``parts`` wrote (see `layer_share`), with weight decay on the weights and
     none on the biases; returns whether those parameters are all finite after."""
@@ -867,7 +899,7 @@ cdef bint update_layer_share(Net net, Optimizer* opt, floating* params,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        sh = layer_share(net, l, first_by_rows, grain, part, parts)
+        sh = layer_share(net, l, by_neurons, grain, part, parts)
         if sh.by_rows:
             update_range(opt, params, grad, state, n_params, start + sh.lo * n_in,
                          start + sh.hi * n_in, opt.l2)
@@ -1162,16 +1194,16 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
 
 
 cdef void first_layer_phase(Net net, const floating* params, Batch* batch,
-                            bint by_blocks=False, floating* saved=NULL) noexcept nogil:
-    """Layer 1's weighted inputs into batch.first, shared between threads by
-    neurons; and unless saved is NULL, the parameters copied there (see
-    `save_share`)."""
+                            floating* saved=NULL) noexcept nogil:
+    """Layer 1's activations into batch.first, shared between threads by
+    neurons (see `first_layer_share`); and unless saved is NULL, the
+    parameters copied there (see `save_share`)."""
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         if saved != NULL:
             save_share(net, params, saved, part, batch.parts)
         first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
-                          part, batch.parts, by_blocks)
+                          part, batch.parts)
 
 
 cdef bint params_finite(Net net, const floating* params, int parts) noexcept nogil:
@@ -1190,15 +1222,16 @@ cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate
                         floating alpha, bint first_ahead=False) noexcept nogil:
     """`weight_share` for every column of every layer, shared between threads;
     then, with first_ahead, each thread's share of the next step's layer 1
-    (see `first_layer_share`: target must be the parameters)."""
+    (see `first_layer_share`), over its share of this one, which it alone
+    reads in this phase.  target must be the parameters."""
     cdef int part
     if batch.parts == 1:
-        weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, False, 0, 1)
+        weight_share(net, target, accumulate, alpha, target, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, NULL, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        weight_share(net, target, accumulate, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, batch.first != NULL,
+        weight_share(net, target, accumulate, alpha, target, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, <floating*>batch.first,
                      part, batch.parts)
         if first_ahead:
             first_layer_share(net, target, <floating*>batch.x, batch.nb,
@@ -1214,12 +1247,12 @@ cdef bint step_phase(Net net, Batch* batch, Optimizer* opt, floating* params,
     cdef int not_finite = 0
     cdef floating alpha = <floating>mean_factor(batch)
     if batch.parts == 1:
-        weight_share(net, grad, False, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, False, 0, 1)
+        weight_share(net, grad, False, alpha, params, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, NULL, 0, 1)
         return update_layer_share(net, opt, params, grad, state, n_params, False, 0, 1)
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        weight_share(net, grad, False, alpha, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, batch.first != NULL,
+        weight_share(net, grad, False, alpha, params, <floating*>batch.x, batch.nb,
+                     <floating*>batch.acts, <floating*>batch.deltas, <floating*>batch.first,
                      part, batch.parts)
         not_finite += not update_layer_share(net, opt, params, grad, state, n_params,
                                              batch.first != NULL, part, batch.parts)
@@ -1287,41 +1320,29 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     next_first (not batch.first: other threads may still be reading it).
     Every copy takes the same operations, so all stay equal, and equal to
     what the shared step (`samples_phase`, `weights_phase`) computes."""
-    cdef intp l, s, p, lo, width, n_in, n_out, nb = batch.nb
-    cdef intp n0 = net.sizes[0], n1 = net.sizes[1], n2 = net.sizes[2]
+    cdef intp l, n_in, n_out, nb = batch.nb
     cdef const floating* x = <floating*>batch.x
     cdef floating* acts = <floating*>replica.acts
     cdef floating* deltas = <floating*>replica.deltas
     cdef floating* t = <floating*>replica.later
-    cdef const floating* block
-    for p in range(parts):
-        lo = part_start(n1, p, parts)
-        width = part_start(n1, p + 1, parts) - lo
-        block = part_block(net, <floating*>batch.first, nb, p, parts)
-        for s in range(nb):
-            memcpy(acts + s * n1 + lo, block + s * width, width * sizeof(floating))
+    gather_first(net, <floating*>batch.first, nb, 0, nb, parts, acts)
     forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, t)
     delta_rows(net, SQUARED_ERROR, params, n_params, <floating*>batch.y, NULL, 0, nb, nb,
                acts, deltas, t, 2)
-    # Layer 1: the deltas of this part's neurons, a block (nb, width) like
-    # their activations (in the space of layer 1's deltas, which no one else
-    # reads), and their step.
-    lo = part_start(n1, part, parts)
-    width = part_start(n1, part + 1, parts) - lo
-    block = part_block(net, <floating*>batch.first, nb, part, parts)
-    hidden_delta(net.kinds[0], nb, width, n2, deltas + nb * n1, t + lo, n1, block, deltas)
-    gemm_nn(width, n0, nb, alpha, deltas, 1, width, x, n0, True, params + lo * n0, n0)
-    bias_share(params + n1 * n0 + lo, True, alpha, deltas, nb, width, 0, width)
+    # (The block of layer 1's deltas goes in the space of layer 1's deltas,
+    # which no one else reads.)
+    first_layer_step(net, params, True, alpha, x, nb, <floating*>batch.first,
+                     deltas + nb * net.sizes[1], t, deltas, part, parts)
     for l in range(2, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        layer_gradient(t, True, alpha, acts, deltas + nb * n_in, nb, n_in, n_out,
+        layer_gradient(t, True, alpha, acts, n_in, deltas + nb * n_in, nb, n_in, n_out,
                        layer_share(net, l, False, panel_width(params), 0, 1))
         t += n_out * (n_in + 1)
         acts += nb * n_in
         deltas += nb * n_in
     if next_first != NULL:
-        first_layer_share(net, params, x, nb, next_first, part, parts, True)
+        first_layer_share(net, params, x, nb, next_first, part, parts)
 
 
 cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* params,
@@ -1344,7 +1365,7 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
     step."""
     cdef intp it, since_check = 0
     if batch.first != NULL and iterations > 0:
-        first_layer_phase(net, params, batch, replicas != NULL, saved)
+        first_layer_phase(net, params, batch, saved)
     elif saved != NULL:
         save_share(net, params, saved, 0, 1)
     for it in range(iterations):
@@ -1406,10 +1427,11 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     cdef floating* space = NULL
     cdef floating* next_first = NULL
     cdef intp part, size = replica_size(net, batch.nb)
-    cdef intp blocks = batch.parts * first_block(net, batch.nb, batch.parts)
+    cdef intp blocks = batch.nb * net.sizes[1]
     if batch.first != NULL and replicates_later_layers(net, batch.parts):
         replicas = <Replica*>malloc(batch.parts * sizeof(Replica))
-        space = <floating*>malloc((batch.parts * size + 2 * blocks + ALIGNMENT) * sizeof(floating))
+        space = <floating*>malloc((batch.parts * size + 2 * (blocks + ALIGNMENT))
+                                  * sizeof(floating))
         if replicas == NULL or space == NULL:
             free(replicas)
             free(space)
@@ -1417,7 +1439,7 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
         for part in range(batch.parts):
             replicas[part] = make_replica(net, &params[0], batch.nb, space + part * size)
         batch.first = aligned(space + batch.parts * size)
-        next_first = <floating*>batch.first + blocks
+        next_first = aligned(<floating*>batch.first + blocks)
     try:
         with nogil:
             sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
