@@ -1129,8 +1129,8 @@ ctypedef struct Batch:
     void* losses
     void* sw                # the samples' weights, or NULL when all weigh 1
     double weight_sum       # their sum (nb when all weigh 1)
-    void* first             # layer 1's weighted inputs, computed a step ahead by
-                            # neurons (see first_layer_share), or NULL
+    void* first             # layer 1's activations, by blocks of neurons (see
+                            # first_layer_share), or NULL
 
 
 cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
