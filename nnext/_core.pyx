@@ -685,8 +685,8 @@ cdef void first_layer_step(Net net, floating* target, bint accumulate, floating 
     `first_layer_share`): their deltas, a block (nb, its neurons) into delta1,
     from layer 2's deltas delta2 (nb, n_2), its weights w2 (the step's
     starting values; only these neurons' columns are read) and the part's
-    block of activations in first; then `weight_share` for their rows of
-    weights and their biases."""
+    block of activations in first; then the step of their rows of weights
+    and of their biases, as in `weight_share`."""
     cdef intp n0 = net.sizes[0], n1 = net.sizes[1], n2 = net.sizes[2]
     cdef intp lo = part_start(n1, part, parts), width = part_start(n1, part + 1, parts) - lo
     hidden_delta(net.kinds[0], nb, width, n2, delta2, w2 + lo, n1,
@@ -1427,10 +1427,9 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     cdef floating* space = NULL
     cdef floating* next_first = NULL
     cdef intp part, size = replica_size(net, batch.nb)
-    cdef intp blocks = batch.nb * net.sizes[1]
     if batch.first != NULL and replicates_later_layers(net, batch.parts):
         replicas = <Replica*>malloc(batch.parts * sizeof(Replica))
-        space = <floating*>malloc((batch.parts * size + 2 * (blocks + ALIGNMENT))
+        space = <floating*>malloc((batch.parts * size + batch.nb * net.sizes[1] + ALIGNMENT)
                                   * sizeof(floating))
         if replicas == NULL or space == NULL:
             free(replicas)
@@ -1438,8 +1437,7 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
             raise MemoryError()
         for part in range(batch.parts):
             replicas[part] = make_replica(net, &params[0], batch.nb, space + part * size)
-        batch.first = aligned(space + batch.parts * size)
-        next_first = aligned(<floating*>batch.first + blocks)
+        next_first = aligned(space + batch.parts * size)
     try:
         with nogil:
             sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
