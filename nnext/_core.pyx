@@ -794,9 +794,10 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     first, from the step's starting weights of layer 2 in params (see
     `first_layer_step`), and whose activations it reads from its block in
     first (see `first_layer_share`)."""
-    cdef intp l, n_in, n_out
+    cdef intp l, n_in, n_out, lda
     cdef floating* t = target
     cdef const floating* a_prev = x
+    cdef const floating* a_cols
     cdef const floating* delta = deltas
     cdef Share sh
     for l in range(1, net.n_layers):
@@ -807,13 +808,14 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
             first_layer_step(net, t, accumulate, alpha, x, nb, first, deltas + nb * n_out,
                              params + first_layer_params(net), deltas + nb * sh.lo,
                              part, parts)
-        elif first != NULL and l == 2:
-            layer_gradient(t, accumulate, alpha,
-                           part_block(net, <floating*>first, nb, part, parts),
-                           sh.hi - sh.lo, delta, nb, n_in, n_out, sh)
         else:
-            layer_gradient(t, accumulate, alpha, a_prev + sh.lo, n_in, delta, nb, n_in, n_out,
-                           sh)
+            if first != NULL and l == 2:
+                a_cols = part_block(net, <floating*>first, nb, part, parts)
+                lda = sh.hi - sh.lo
+            else:
+                a_cols = a_prev + sh.lo
+                lda = n_in
+            layer_gradient(t, accumulate, alpha, a_cols, lda, delta, nb, n_in, n_out, sh)
         t += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
