@@ -18,7 +18,8 @@ extra) and `nnext.plot` (pictures; the "plot" extra).
 from ._version import __version__
 from .datasets import load_mnist
 from .epochs import EarlyStopping, EpochInfo, History, fit
-from .network import NeuralNetwork, load, load_from_file, save, serialize_neural_network
+from .io import load, load_from_file, save, serialize_neural_network
+from .network import NeuralNetwork
 from .optimizers import SGD, Adam, Momentum
 from .progress import ProgressLine, RoundInfo
 from .training import StoppingRule, Trainer, TrainingDataSample, TrainingResult

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from . import _core
-from ._layout import parameter_count
+from ._layout import location, parameter_count
 
 #: The activations a layer can have (those of OUTPUT_ONLY on the output layer only).
 ACTIVATIONS = tuple(_core.ACTIVATIONS)
@@ -191,6 +191,29 @@ def finite_rows(array, name, what="row"):
         row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
     if row >= 0:
         raise nonfinite_row(row, name, what)
+
+
+def finite_parameters(params, shape, what):
+    """Raise ValueError, starting with ``what``, if the flat parameters of a network
+    of ``shape`` hold NaN or infinity, naming the first such parameter."""
+    if not np.isfinite(params).all():
+        index = int(np.flatnonzero(~np.isfinite(params))[0])
+        raise ValueError(f"{what}: {location(index, shape)} is {params[index]}")
+
+
+def parameters_as(params, shape, dtype):
+    """Flat parameters of a network of ``shape`` as a new C-contiguous array of
+    ``dtype``; ValueError, naming the first, if a value is not finite or does
+    not fit in ``dtype``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = np.array(params, dtype=dtype, order="C")
+    if not np.isfinite(result).all():
+        index = int(np.flatnonzero(~np.isfinite(result))[0])
+        value = float(params[index])
+        fit = (f", too large for {np.dtype(dtype).name}" if np.isfinite(value) else "")
+        raise ValueError(f"parameters must be finite numbers that fit the network's dtype; "
+                         f"{location(index, shape)} is {value!r}{fit}")
+    return result
 
 
 def matrix(value, n_columns, name, dtype, what="row", check_finite=True):

@@ -7,8 +7,6 @@ with pointers; everything in Python asks this module.
 """
 import numpy as np
 
-
-
 #: Bytes to which every buffer of parameters, optimizer state and work is aligned:
 #: a cache line, so that the kernels' 64-byte loads never straddle two.
 ALIGNMENT = 64
@@ -55,3 +53,24 @@ def split(params, shape):
         biases.append(params[start:start + n_out])
         start += n_out
     return tuple(weights), tuple(biases)
+
+
+def join(weights, biases):
+    """The flat parameters (a new array) of per-layer ``weights`` and ``biases``
+    shaped as `split` gives them."""
+    return np.concatenate([part for w, b in zip(weights, biases) for part in (w.ravel(), b)])
+
+
+def location(index, shape):
+    """Where the flat parameter ``index`` lives, as ``"weights[i][row, column]"``
+    or ``"biases[i][row]"`` (``i`` counts the layers after the input from 0)."""
+    start = 0
+    for layer, (n_in, n_out) in enumerate(zip(shape, shape[1:])):
+        if index < start + n_out * n_in:
+            row, column = divmod(index - start, n_in)
+            return f"weights[{layer}][{row}, {column}]"
+        start += n_out * n_in
+        if index < start + n_out:
+            return f"biases[{layer}][{index - start}]"
+        start += n_out
+    raise IndexError(f"parameter {index} is past the end of a network of shape {list(shape)}")

@@ -253,7 +253,10 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     network._check_batch_memory(batch_size)
     rng = _checks.generator(seed)
     X, Y = training_arrays((X, Y), network)
+    _check_targets(Y, loss, network.activations[-1], "training targets")
     X, Y, X_val, Y_val = _validation(X, Y, validation_data, validation_fraction, network, rng)
+    if validation_data is not None:
+        _check_targets(Y_val, loss, network.activations[-1], "validation targets")
     with network._exclusive_training():
         return _run(network, X, Y, X_val, Y_val, loss, step, batch_size, epochs, l2,
                     EarlyStopping(patience, tol), restore_best, shuffle, rng, threads, report)
@@ -329,6 +332,35 @@ def _loss(loss, output_activation):
         raise ValueError(f"loss='poisson' and an exp output layer go together; got "
                          f"loss={loss!r} and a {output_activation!r} output layer")
     return loss
+
+
+def _check_targets(Y, loss, output_activation, name):
+    """Raise unless the targets are what ``loss`` measures: probabilities for the
+    cross-entropy (rows summing to 1 for a softmax output), counts >= 0 for the
+    Poisson loss."""
+    if loss == "poisson":
+        if (Y < 0).any():
+            row = int(np.flatnonzero((Y < 0).any(axis=1))[0])
+            raise ValueError(f"{name} must be counts >= 0 for loss='poisson'; row {row} holds "
+                             f"{Y[row].min()}")
+        return
+    if loss != "cross_entropy":
+        return
+    outside = (Y < 0) | (Y > 1)
+    if outside.any():
+        row = int(np.flatnonzero(outside.any(axis=1))[0])
+        raise ValueError(f"{name} must be probabilities in [0, 1] for loss='cross_entropy' "
+                         f"(one-hot rows for classes: np.eye(n_classes)[labels]); row {row} "
+                         f"holds {Y[row][outside[row]][0]}")
+    if output_activation == "softmax":
+        tolerance = 16 * Y.shape[1] * np.finfo(Y.dtype).eps
+        sums = Y.sum(axis=1, dtype=np.float64)
+        wrong = np.abs(sums - 1) > tolerance
+        if wrong.any():
+            row = int(np.flatnonzero(wrong)[0])
+            raise ValueError(f"{name} must be rows of probabilities summing to 1 for a softmax "
+                             f"output layer (one-hot rows: np.eye(n_classes)[labels]); row "
+                             f"{row} sums to {sums[row]}")
 
 
 def _validation(X, Y, validation_data, fraction, network, rng):

@@ -94,9 +94,12 @@ def _assign(view, values, name):
         raise ValueError(f"{name} must have shape {view.shape}; got {array.shape}")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got NaN or infinity")
-    view[...] = array
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(view.dtype)
+    if not np.isfinite(converted).all():
+        raise ValueError(f"{name} must be finite numbers that fit {view.dtype.name}; got NaN, "
+                         f"infinity or a value too large")
+    view[...] = converted
 
 
 def _tagged(tag, parts):

@@ -1,21 +1,26 @@
-"""Fully connected networks, and saving and loading them.
+"""Fully connected networks.
 
-`NeuralNetwork` is the only Python code that calls the compiled core
-(`nnext._core`) and sizes its buffers; the training loops in
-`nnext.training` ask it to take steps and to estimate costs.
+`NeuralNetwork` calls the compiled core (`nnext._core`) and sizes its
+buffers; the training loops in `nnext.training` and `nnext.epochs` ask it to
+take steps and to estimate costs.  The original program's
+`serialize_neural_network` and `load_from_file` stay importable from here;
+they live in `nnext.io`.
 """
 import contextlib
-import os
 import textwrap
 import threading
 
 import numpy as np
 
-from . import _checks, _core, _layout, npzformat, textformat
+from . import _checks, _core, _layout
 from .layers import NeuralInputLayer, NeuralLayer
 
 #: The ways to draw the initial weights.
 INITS = ("uniform", "glorot", "he")
+
+# Vectors of optimizer state per parameter: momentum's velocity; Adam's first
+# and second moments, in that order.
+_STATE_VECTORS = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
 class NeuralNetwork:
@@ -92,9 +97,45 @@ class NeuralNetwork:
             dtype, copy=False))
 
     @classmethod
-    def _from_parameters(cls, shape, params, activations=None):
+    def from_parameters(cls, shape, params, *, activations=None, dtype=None):
+        """Build a network from its parameters in one flat array.
+
+        The layout is that of the ``.npz`` format (`nnext.npzformat`): for
+        each layer after the input, its weights row by row, then its biases.
+
+        Parameters
+        ----------
+        shape : list of int
+        params : array_like, 1-D
+            The parameters; copied.
+        activations : str or list of str, optional
+            As for `NeuralNetwork`.
+        dtype : {None, numpy.float64, numpy.float32}, optional
+            The network's dtype: by default that of ``params`` if it is
+            float32 or float64, else float64.
+
+        Returns
+        -------
+        NeuralNetwork
+
+        Raises
+        ------
+        ValueError
+            If ``params`` does not hold the network's number of parameters,
+            or a value is not finite or too large for ``dtype`` (the message
+            names the first such parameter).
+        """
+        params = _checks.numeric_array(params, "params", ndims=(1,))
+        if dtype is None:
+            dtype = params.dtype if params.dtype in _checks.SUPPORTED_DTYPES else np.float64
+        dtype = _checks.dtype(dtype)
+        shape = _checks.shape(shape, dtype.itemsize)
+        activations = _checks.activations(activations, len(shape) - 1)
+        if len(params) != _layout.parameter_count(shape):
+            raise ValueError(f"params must hold {_layout.parameter_count(shape)} values for "
+                             f"shape {list(shape)}; got {len(params)}")
         network = cls.__new__(cls)
-        network._set_up(shape, _checks.activations(activations, len(shape) - 1), params)
+        network._set_up(shape, activations, _checks.parameters_as(params, shape, dtype))
         return network
 
     def _set_up(self, shape, activations, params):
@@ -109,6 +150,7 @@ class NeuralNetwork:
                                                    for i in range(1, len(shape))]
         self._last_sample = None
         self._training = threading.Lock()
+        self._trainer = None
         self._train_work = _layout.aligned_empty(0, params.dtype)
         self._round_start = None
         self.reset_optimizer()
@@ -132,7 +174,7 @@ class NeuralNetwork:
             raise ValueError(f"a pickled NeuralNetwork of shape {list(shape)} must hold "
                              f"{_layout.parameter_count(shape)} parameters; got {len(params)}")
         self._set_up(shape, _checks.activations(state.get("activations"), len(shape) - 1),
-                     np.array(params, dtype=dtype, order="C"))
+                     _checks.parameters_as(params, shape, dtype))
         optimizer = state.get("optimizer")
         if optimizer is not None:
             self._set_optimizer_state(*optimizer)
@@ -140,8 +182,8 @@ class NeuralNetwork:
     def copy(self):
         """Return an independent network with the same shape, activations, dtype,
         parameters and optimizer state."""
-        twin = NeuralNetwork._from_parameters(self._shape, self._params.copy(),
-                                              self._activations)
+        twin = NeuralNetwork.from_parameters(self._shape, self._params,
+                                             activations=self._activations)
         if self._optimizer is not None:
             name, steps, state = self._optimizer
             twin._set_optimizer_state(name, steps, state.copy())
@@ -230,7 +272,15 @@ class NeuralNetwork:
                                     threads)
         if bad_row >= 0:
             raise _checks.nonfinite_row(bad_row, "input_values", "sample")
+        self._check_output(out)
         return out
+
+    def _check_output(self, outputs):
+        """Raise if the outputs are not finite because the parameters are not (an
+        overflow of finite parameters gives infinite outputs, as in NumPy)."""
+        if not np.isfinite(outputs).all():
+            _checks.finite_parameters(self._params, self._shape,
+                                      "the network's parameters are not finite")
 
     def backprop(self, input_values, expected_result):
         """Return the gradient of the cost ``1/2 ||a_L - y||^2`` for one sample.
@@ -273,25 +323,41 @@ class NeuralNetwork:
         after the input, -1 the output layer.  The decrement broadcasts as in
         NumPy (a number, or an array of the weights' shape).
         """
-        weights = self._weights[self._layer_index(layer_n, "layer_n") - 1]
-        weights -= self._decrement(weights_decrement, weights, "weights_decrement")
+        index = self._layer_index(layer_n, "layer_n") - 1
+        self._subtract(self._weights[index], weights_decrement, "weights_decrement",
+                       f"weights[{index}]")
 
     def dec_biases(self, layer_n, biases_decrement):
         """Subtract ``biases_decrement`` from the biases of layer ``layer_n``
         (counted as in `dec_weights`)."""
-        biases = self._biases[self._layer_index(layer_n, "layer_n") - 1]
-        biases -= self._decrement(biases_decrement, biases, "biases_decrement")
+        index = self._layer_index(layer_n, "layer_n") - 1
+        self._subtract(self._biases[index], biases_decrement, "biases_decrement",
+                       f"biases[{index}]")
 
     # --- the engine: what the training loops ask of a network ---------------
 
     @contextlib.contextmanager
     def _exclusive_training(self):
-        """Hold the network for one training run; RuntimeError if another has it."""
+        """Hold the network for one training run, after checking that its
+        parameters and optimizer state are finite; RuntimeError if a training
+        run already has it."""
         if not self._training.acquire(blocking=False):
+            if self._trainer == threading.get_ident():
+                raise RuntimeError("this network is already being trained by this thread "
+                                   "(train or fit was called from inside a training run, "
+                                   "e.g. from its progress callback)")
             raise RuntimeError("this network is already being trained in another thread")
         try:
+            self._trainer = threading.get_ident()
+            _checks.finite_parameters(self._params, self._shape,
+                                      "the network's parameters must be finite before "
+                                      "training (were they set through a view?)")
+            if self._optimizer is not None and not np.isfinite(self._optimizer[2]).all():
+                raise ValueError("the network's optimizer state holds NaN or infinity; "
+                                 "network.reset_optimizer() starts it afresh")
             yield
         finally:
+            self._trainer = None
             self._training.release()
 
     def _check_batch_memory(self, batch_size):
@@ -374,19 +440,25 @@ class NeuralNetwork:
         self._optimizer = None
 
     def _set_optimizer_state(self, name, steps, state):
-        if name not in _core.OPTIMIZERS or not _checks.is_int(steps) or steps < 0:
-            raise ValueError(f"optimizer state must be (name, steps, array); got {name!r}, "
+        if name not in _STATE_VECTORS or not _checks.is_int(steps) or steps < 0:
+            raise ValueError(f"optimizer state must be (name, steps, array) with a name among "
+                             f"{', '.join(_STATE_VECTORS)} and steps >= 0; got {name!r}, "
                              f"{steps!r}")
+        size = _STATE_VECTORS[name] * len(self._params)
         state = np.asarray(state)
-        if state.ndim != 1 or state.dtype != self.dtype or len(state) % len(self._params):
-            raise ValueError(f"optimizer state must be a 1-D {self.dtype.name} array of a "
-                             f"multiple of {len(self._params)} values")
+        if state.shape != (size,) or state.dtype != self.dtype:
+            raise ValueError(f"the state of optimizer {name!r} must be a 1-D {self.dtype.name} "
+                             f"array of {size} values; got {state.dtype} of shape {state.shape}")
+        if not np.isfinite(state).all():
+            raise ValueError(f"the state of optimizer {name!r} must be finite")
+        if name == "adam" and (state[len(self._params):] < 0).any():
+            raise ValueError("the state of optimizer 'adam' must hold a second moment >= 0")
         self._optimizer = (name, int(steps), _layout.aligned_copy(np.ascontiguousarray(state)))
 
     def _optimizer_state(self, name):
         """(name, steps, state array) of the optimizer called ``name``, continued
         from the last fit if it used the same kind of optimizer, else fresh."""
-        size = {"sgd": 0, "momentum": 1, "adam": 2}[name] * len(self._params)
+        size = _STATE_VECTORS[name] * len(self._params)
         if self._optimizer is None or self._optimizer[0] != name:
             state = _layout.aligned_empty(size, self.dtype)
             state[...] = 0
@@ -454,7 +526,9 @@ class NeuralNetwork:
         activations = np.empty(sum(self._shape[1:]), self.dtype)
         _core.forward_layers(self._sizes, self._kinds, self._params, x, activations)
         self._last_sample = (x.copy(), activations)
-        return activations[-self._shape[-1]:].copy()
+        output = activations[-self._shape[-1]:].copy()
+        self._check_output(output)
+        return output
 
     def _last_activations(self, layer):
         """Activations of ``layer`` (0 = inputs) for the last single sample."""
@@ -477,7 +551,8 @@ class NeuralNetwork:
                              f"{layer_n!r}, the input layer, which has no weights or biases")
         return index
 
-    def _decrement(self, values, target, name):
+    def _subtract(self, target, values, name, what):
+        """``target -= values`` (broadcast), unless a result would not be finite."""
         array = _checks.numeric_array(values, name, ndims=range(target.ndim + 1))
         try:
             np.broadcast_shapes(array.shape, target.shape)
@@ -486,7 +561,13 @@ class NeuralNetwork:
                              f"got shape {array.shape}") from None
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError(f"{name} must be finite; got NaN or infinity")
-        return array
+        result = target.copy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            result -= array
+        if not np.isfinite(result).all():
+            raise ValueError(f"{name} would make {what} infinite (too large for "
+                             f"{self.dtype.name}); the network is unchanged")
+        target[...] = result
 
 
 def _initial_parameters(shape, init, rng):
@@ -503,133 +584,15 @@ def _initial_parameters(shape, init, rng):
     return params
 
 
-def serialize_neural_network(network, file):
-    """Write ``network`` to an open text file in the original program's format.
-
-    Float64 parameters are written with Python's shortest round-trip repr, so
-    loading the file gives bit-identical weights.  The format holds only
-    sigmoid networks, as the original's did.
-
-    Parameters
-    ----------
-    network : NeuralNetwork
-    file : file object opened for writing text
-
-    Raises
-    ------
-    ValueError
-        If a layer's activation is not the sigmoid: save such a network in
-        the ``.npz`` format (``nnext.save(network, "name.npz")``).
-
-    Examples
-    --------
-    >>> with open("network_setup.txt", "w") as f:       # doctest: +SKIP
-    ...     serialize_neural_network(network, f)
-    """
-    _check_text_format(network)
-    textformat.write(file, network.shape, network._params)
-
-
-def load_from_file(file, *, dtype=np.float64):
-    """Read a network written by `serialize_neural_network` or the original program.
-
-    Parameters
-    ----------
-    file : file object opened for reading (text or binary)
-    dtype : {numpy.float64, numpy.float32}, optional
-
-    Returns
-    -------
-    NeuralNetwork
-
-    Raises
-    ------
-    ValueError
-        If the file is empty, truncated, malformed, holds non-finite values or
-        a shape that cannot be built.  The file is never evaluated as code.
-    """
-    dtype = _checks.dtype(dtype)
-    shape, params = textformat.read(file)
-    return NeuralNetwork._from_parameters(shape, params.astype(dtype, copy=False))
-
-
-def save(network, path):
-    """Save ``network`` to ``path``, atomically, in the format its suffix names.
-
-    ``.npz``: nnext's versioned binary format (any activations, both dtypes,
-    bit-identical round trips; see `nnext.npzformat`).  Any other suffix: the
-    original program's text format (sigmoid networks only).  The file is
-    written beside ``path`` and renamed into place, so an error half-way
-    leaves any previous file at ``path`` untouched.
-
-    Parameters
-    ----------
-    network : NeuralNetwork
-    path : str or path-like
-
-    Raises
-    ------
-    ValueError
-        If the text format cannot hold the network (not all sigmoid).
-    OSError
-        If the file cannot be written; ``path`` is then as it was.
-
-    Examples
-    --------
-    >>> nnext.save(network, "digits_recognizer_setup.txt")   # doctest: +SKIP
-    >>> nnext.save(modern_network, "digits.npz")              # doctest: +SKIP
-    """
-    check_network(network)
-    if _is_npz(path):
-        textformat.atomic_save(path, lambda file: npzformat.write(
-            file, network.shape, network.activations, network._params), binary=True)
-    else:
-        _check_text_format(network)
-        textformat.atomic_save(path, lambda file: serialize_neural_network(network, file))
-
-
-def load(path, *, dtype=None):
-    """Load a network from the file at ``path``, in the format its suffix names
-    (``.npz``, or else the original's text format; see `save`).
-
-    Parameters
-    ----------
-    path : str or path-like
-    dtype : {None, numpy.float64, numpy.float32}, optional
-        The network's dtype: by default the one saved in a ``.npz`` file, and
-        float64 for a text file.
-
-    Returns
-    -------
-    NeuralNetwork
-
-    Raises
-    ------
-    ValueError
-        If the file is not a well-formed network in that format.
-    """
-    dtype = None if dtype is None else _checks.dtype(dtype)
-    if _is_npz(path):
-        shape, activations, params = npzformat.read(path)
-        return NeuralNetwork._from_parameters(
-            shape, params.astype(dtype or params.dtype, copy=False), activations)
-    with open(path, "rb") as file:
-        return load_from_file(file, dtype=dtype or np.float64)
-
-
-def _is_npz(path):
-    return str(os.fspath(path)).lower().endswith(".npz")
-
-
-def _check_text_format(network):
-    check_network(network)
-    if set(network.activations) != {"sigmoid"}:
-        raise ValueError(f"the original's text format holds only sigmoid networks; this one "
-                         f"has {list(network.activations)}: save it as .npz instead "
-                         f"(nnext.save(network, 'name.npz'))")
-
-
 def check_network(network):
     """Raise TypeError unless ``network`` is a `NeuralNetwork`."""
     if not isinstance(network, NeuralNetwork):
         raise TypeError(f"network must be a NeuralNetwork; got {type(network).__name__}")
+
+
+def __getattr__(name):
+    # The original program imported these from its network module.
+    if name in ("serialize_neural_network", "load_from_file"):
+        from . import io
+        return getattr(io, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

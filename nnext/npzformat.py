@@ -1,6 +1,7 @@
-"""nnext's binary format for networks: a versioned NumPy ``.npz`` archive.
+"""nnext's binary format for networks, a versioned NumPy ``.npz`` archive: a codec.
 
-Version 1 holds exactly these arrays (``numpy.savez``, no pickled objects):
+Version 1 holds exactly these arrays (``numpy.savez``: members stored
+uncompressed, no pickled objects):
 
 =================  ==========================================================
 ``format``         the string ``"nnext network"``
@@ -11,14 +12,17 @@ Version 1 holds exactly these arrays (``numpy.savez``, no pickled objects):
                    the network's dtype is this array's
 =================  ==========================================================
 
-Reading loads with ``allow_pickle=False`` and checks every array as strictly
-as user input: a missing or unknown key, a wrong version, shape, dtype, size
-or activation, or a non-finite parameter is a ValueError naming it.
+Reading checks every array as strictly as user input: a missing or unknown
+member, a wrong version, shape, dtype, size or activation, or a non-finite
+parameter is a ValueError naming it.  Reading is bounded by the file before
+anything is inflated or allocated: members may be stored or deflated, but a
+deflated member may expand at most `MAX_EXPANSION` times, the small members
+at most `MAX_SMALL_MEMBER` bytes, and ``params`` no more than its header and
+the values that ``shape`` needs.  The zip format's CRC-32 of each member is
+checked as it is read, so a damaged member is refused.
 """
 import math
-import struct
 import zipfile
-import zlib
 
 import numpy as np
 
@@ -27,6 +31,13 @@ from . import _checks, _layout
 FORMAT = "nnext network"
 VERSION = 1
 KEYS = {"format", "version", "shape", "activations", "params"}
+
+#: The most bytes a deflated member may unpack to per byte it takes in the file.
+MAX_EXPANSION = 16
+#: The most bytes any member but ``params`` may unpack to.
+MAX_SMALL_MEMBER = 1 << 20
+# A .npy header is at most a few kB (NumPy refuses headers over 10,000 bytes).
+_MAX_HEADER = 1 << 16
 
 
 def write(file, shape, activations, params):
@@ -37,8 +48,9 @@ def write(file, shape, activations, params):
              params=params)
 
 
-def read(path):
-    """Read ``(shape, activations, params)`` from a ``.npz`` file written by `write`.
+def read(file):
+    """Read ``(shape, activations, params)`` from a binary file (or path) written
+    by `write`.
 
     Raises
     ------
@@ -46,78 +58,113 @@ def read(path):
         If the file is not a complete, well-formed network in this format.
     """
     try:
-        arrays = _read_arrays(path)
-    except FileNotFoundError:
+        with zipfile.ZipFile(file) as archive:
+            members = _members(archive)
+            arrays = {name: _read_member(archive, members[name], MAX_SMALL_MEMBER)
+                      for name in sorted(KEYS - {"params"})}
+            shape, activations = _description(arrays)
+            params = _read_params(archive, members["params"], shape)
+    except ValueError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
-            EOFError, OSError, ValueError, KeyError, zlib.error, struct.error,
-            UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a readable .npz archive ({error})") from None
-    if set(arrays) != KEYS:
-        missing, unknown = sorted(KEYS - set(arrays)), sorted(set(arrays) - KEYS)
-        raise ValueError(f"{path}: a network archive holds exactly {sorted(KEYS)}; "
-                         f"missing {missing}, unknown {unknown}")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # zipfile, zlib, struct, ast, tokenize, MemoryError, ...
+        raise ValueError(f"not a readable .npz archive ({type(error).__name__}: "
+                         f"{error})") from None
+    return shape, activations, params
+
+
+def _members(archive):
+    """The archive's members by array name, checked before anything is inflated."""
+    infos = archive.infolist()
+    names = [info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+             for info in infos]
+    if set(names) != KEYS or len(names) != len(KEYS):
+        missing, unknown = sorted(KEYS - set(names)), sorted(set(names) - KEYS)
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"a network archive holds exactly {sorted(KEYS)}, each once as a .npy "
+                         f"member; missing {missing}, unknown {unknown}"
+                         + (f", repeated {repeated}" if repeated else ""))
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"member {info.filename!r} is not a .npy array")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ValueError(f"member {info.filename!r} is compressed with method "
+                             f"{info.compress_type}; nnext reads stored or deflated members")
+        if (info.compress_type == zipfile.ZIP_DEFLATED
+                and info.file_size > MAX_EXPANSION * max(info.compress_size, 1)):
+            raise ValueError(f"member {info.filename!r} would expand from {info.compress_size} "
+                             f"to {info.file_size} bytes, more than {MAX_EXPANSION} times")
+    return dict(zip(names, infos))
+
+
+def _header(file, info):
+    """The (shape, dtype) of a .npy member's header, refusing Python objects."""
+    version = np.lib.format.read_magic(file)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    if dtype.hasobject:
+        raise ValueError(f"member {info.filename!r} holds Python objects")
+    if math.prod(shape) * dtype.itemsize > info.file_size:
+        raise ValueError(f"member {info.filename!r} declares more data than it holds")
+    return shape, dtype
+
+
+def _read_member(archive, info, limit):
+    if info.file_size > limit:
+        raise ValueError(f"member {info.filename!r} unpacks to {info.file_size} bytes; at most "
+                         f"{limit} are expected")
+    with archive.open(info) as file:
+        _header(file, info)
+    with archive.open(info) as file:
+        array = np.lib.format.read_array(file, allow_pickle=False)
+        file.read()   # to the end, so that zipfile checks the member's CRC-32
+    return array
+
+
+def _description(arrays):
+    """The network's shape and activations from the small members, checked."""
     if _scalar(arrays["format"], "U") != FORMAT:
-        raise ValueError(f"{path}: format must be {FORMAT!r}; got {arrays['format']!r}")
+        raise ValueError(f"format must be {FORMAT!r}; got {arrays['format']!r}")
     version = _scalar(arrays["version"], "iu")
     if version != VERSION:
-        raise ValueError(f"{path}: version {version!r} is not one this nnext reads "
+        raise ValueError(f"version {version!r} is not one this nnext reads "
                          f"(it reads version {VERSION})")
     shape = arrays["shape"]
     if shape.ndim != 1 or shape.dtype.kind not in "iu":
-        raise ValueError(f"{path}: shape must be a 1-D array of integers; got "
+        raise ValueError(f"shape must be a 1-D array of integers; got "
                          f"{shape.dtype} of shape {shape.shape}")
-    params = arrays["params"]
-    if params.ndim != 1:
-        raise ValueError(f"{path}: params must be a 1-D array; got shape {params.shape}")
-    try:
-        dtype = _checks.dtype(params.dtype)
-    except TypeError:
-        raise ValueError(f"{path}: params must be float64 or float32; got {params.dtype}") from None
-    try:
-        shape = _checks.shape([int(size) for size in shape], dtype.itemsize)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+    shape = _checks.shape([int(size) for size in shape])
     activations = arrays["activations"]
     if activations.ndim != 1 or activations.dtype.kind != "U":
-        raise ValueError(f"{path}: activations must be a 1-D array of strings")
+        raise ValueError("activations must be a 1-D array of strings")
+    activations = _checks.activations([str(name) for name in activations], len(shape) - 1)
+    return shape, activations
+
+
+def _read_params(archive, info, shape):
+    """The flat parameters, after checking their header against ``shape``."""
+    count = _layout.parameter_count(shape)
+    with archive.open(info) as file:
+        header_shape, dtype = _header(file, info)
+    if len(header_shape) != 1:
+        raise ValueError(f"params must be a 1-D array; got shape {header_shape}")
     try:
-        activations = _checks.activations([str(name) for name in activations], len(shape) - 1)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
-    if len(params) != _layout.parameter_count(shape):
-        raise ValueError(f"{path}: params must hold {_layout.parameter_count(shape)} values "
-                         f"for shape {list(shape)}; got {len(params)}")
+        dtype = _checks.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"params must be float64 or float32; got {dtype}") from None
+    if header_shape[0] != count:
+        raise ValueError(f"params must hold {count} values for shape {list(shape)}; "
+                         f"got {header_shape[0]}")
+    if info.file_size > count * dtype.itemsize + _MAX_HEADER:
+        raise ValueError(f"member 'params.npy' unpacks to {info.file_size} bytes; "
+                         f"{count} values need {count * dtype.itemsize}")
+    params = _read_member(archive, info, info.file_size)
     if not np.isfinite(params).all():
-        raise ValueError(f"{path}: params must be finite; the file holds NaN or infinity")
-    return shape, activations, np.ascontiguousarray(params)
-
-
-def _read_arrays(path):
-    """The arrays of an .npz archive, by name, after checking that each member's
-    header asks for no more memory than the member holds (no pickles)."""
-    arrays = {}
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        _checks.fits_in_memory(sum(member.file_size for member in members),
-                               f"{path}: the archive unpacks")
-        for member in members:
-            if not member.filename.endswith(".npy"):
-                raise ValueError(f"member {member.filename!r} is not a .npy array")
-            with archive.open(member) as file:
-                version = np.lib.format.read_magic(file)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(file)
-                else:
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(file)
-                if dtype.hasobject:
-                    raise ValueError(f"member {member.filename!r} holds Python objects")
-                if math.prod(shape) * dtype.itemsize > member.file_size:
-                    raise ValueError(f"member {member.filename!r} declares more data than it "
-                                     f"holds")
-            with archive.open(member) as file:
-                arrays[member.filename[:-4]] = np.lib.format.read_array(file, allow_pickle=False)
-    return arrays
+        raise ValueError("params must be finite; the file holds NaN or infinity")
+    return np.ascontiguousarray(params)
 
 
 def _scalar(array, kinds):

@@ -76,7 +76,7 @@ def test_failing_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
     nnext.save(NeuralNetwork([2, 1], seed=0), path)
     old = path.read_bytes()
 
-    def write_half_then_fail(file, shape, params):
+    def write_half_then_fail(file, shape, params, **options):
         file.write("3\n784\n")
         raise OSError(28, "No space left on device")
 
