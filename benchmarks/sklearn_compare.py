@@ -110,8 +110,8 @@ def compare_mnist(epochs, repeats):
         data = X.astype(dtype)
         times = {"nnext": [], "scikit-learn": []}
         for _ in range(repeats):
-            times["nnext"].append(timed_fit(
-                nnext.sklearn.MLPClassifier(**recipe, dtype=dtype), data, labels))
+            times["nnext"].append(timed_fit(       # the data's dtype, as scikit-learn's
+                nnext.sklearn.MLPClassifier(**recipe), data, labels))
             times["scikit-learn"].append(timed_fit(
                 neural_network.MLPClassifier(**recipe), data, labels))
         ours, theirs = statistics.median(times["nnext"]), statistics.median(times["scikit-learn"])

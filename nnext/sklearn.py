@@ -5,7 +5,10 @@ scikit-learn's estimators of the same names, with the same defaults and
 meaning, and give the same fitted attributes and methods, so that changing
 one import moves a pipeline, a grid search or a cross-validation onto nnext.
 Two keywords are nnext's own: ``dtype`` (float64 or float32, the type of all
-computation) and ``num_threads``.
+computation; by default that of the data, as scikit-learn's) and
+``num_threads``.  The parameters are checked against scikit-learn's own
+constraints (``_parameter_constraints`` of its estimators), so they accept
+and refuse exactly what scikit-learn's do.
 
 The forward and backward passes, the sgd (momentum, Nesterov) and adam steps
 and the weight decay run in the core, an epoch per call; lbfgs drives the
@@ -29,8 +32,11 @@ try:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import accuracy_score, r2_score
     from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier as _ScikitLearnClassifier
+    from sklearn.neural_network import MLPRegressor as _ScikitLearnRegressor
     from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils import check_random_state
+    from sklearn.utils._param_validation import Interval, Options
     from sklearn.utils.metaestimators import available_if
     from sklearn.utils.multiclass import type_of_target, unique_labels
     from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -52,10 +58,17 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 #: scikit-learn's activation names, and nnext's.
 ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
                "softmax": "softmax", "exp": "exp"}
-SOLVERS = ("lbfgs", "sgd", "adam")
-LEARNING_RATES = ("constant", "invscaling", "adaptive")
 #: Rows of the data set per call of the core's gradient in lbfgs (bounds its memory).
 LBFGS_CHUNK = 4096
+#: scikit-learn's error when a fit ends with non-finite parameters, word for word.
+NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
+              "values and need to be preprocessed.")
+#: The constraints of nnext's own parameters, beside scikit-learn's.
+OWN_CONSTRAINTS = {
+    "dtype": [None, Options(object, {np.float64, np.float32, "float64", "float32",
+                                     np.dtype(np.float64), np.dtype(np.float32)})],
+    "num_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
+}
 
 
 class _BaseMLP(BaseEstimator):
@@ -70,39 +83,58 @@ class _BaseMLP(BaseEstimator):
 
     # --- the fitted parameters, as scikit-learn lays them out ---------------------
 
-    @property
-    def coefs_(self):
-        """Weight matrices, ``coefs_[i]`` of shape (n_units[i], n_units[i + 1]):
-        live (transposed) views of ``network_``'s weights."""
-        check_is_fitted(self, "network_")
-        return [weights.T for weights in self.network_.weights]
+    def _set_network(self, network):
+        """Make ``network`` the fitted network, with ``coefs_`` and ``intercepts_``
+        as views of its parameters (``coefs_[i]`` transposed)."""
+        self.network_ = network
+        self.coefs_ = [weights.T for weights in network.weights]
+        self.intercepts_ = list(network.biases)
+        self._views = self.coefs_ + self.intercepts_
 
-    @coefs_.setter
-    def coefs_(self, values):
-        self._assign(values, self.coefs_, "coefs_")
+    def _network(self):
+        """The fitted network, after copying into it the arrays of ``coefs_`` and
+        ``intercepts_`` that were replaced (``clf.coefs_[0] = w``), as
+        scikit-learn's estimators use whatever those lists hold; on an
+        estimator never fitted, a network built from them."""
+        arrays = list(self.coefs_) + list(self.intercepts_)
+        if "network_" in vars(self):
+            if len(arrays) == len(self._views) and all(
+                    mine is view for mine, view in zip(arrays, self._views)):
+                return self.network_
+            network = self.network_
+        else:
+            network = self._network_for(self.coefs_)
+        _copy_into(self.coefs_, [weights.T for weights in network.weights], "coefs_")
+        _copy_into(self.intercepts_, list(network.biases), "intercepts_")
+        self._set_network(network)
+        return network
 
-    @property
-    def intercepts_(self):
-        """Bias vectors, ``intercepts_[i]`` of shape (n_units[i + 1],): live views."""
-        check_is_fitted(self, "network_")
-        return list(self.network_.biases)
+    def _network_for(self, coefs):
+        """A network shaped by assigned ``coefs_`` (on an estimator never fitted)."""
+        coefs = [np.asarray(coef) for coef in coefs]
+        if not coefs or any(coef.ndim != 2 for coef in coefs):
+            raise ValueError("coefs_ must be a list of 2-D arrays")
+        units = [coefs[0].shape[0]] + [coef.shape[1] for coef in coefs]
+        if not hasattr(self, "out_activation_"):
+            self.out_activation_ = self._output_activation()
+        self.n_layers_, self.n_outputs_ = len(units), units[-1]
+        dtype = self.dtype
+        if dtype is None:
+            dtype = coefs[0].dtype if coefs[0].dtype in _checks.SUPPORTED_DTYPES else np.float64
+        return NeuralNetwork(units, activations=self._activations(units), dtype=dtype)
 
-    @intercepts_.setter
-    def intercepts_(self, values):
-        self._assign(values, self.intercepts_, "intercepts_")
+    def __getstate__(self):
+        if "network_" in vars(self):
+            self._network()
+        state = dict(super().__getstate__())    # object's is the live __dict__
+        for name in ("coefs_", "intercepts_", "_views"):
+            state.pop(name, None)       # views of network_, made again on loading
+        return state
 
-    @staticmethod
-    def _assign(values, targets, name):
-        values = list(values)
-        if len(values) != len(targets):
-            raise ValueError(f"{name} must hold {len(targets)} arrays; got {len(values)}")
-        for i, (value, target) in enumerate(zip(values, targets)):
-            value = np.asarray(value)
-            if value.shape != target.shape or not np.isfinite(value).all():
-                raise ValueError(f"{name}[{i}] must be a finite array of shape {target.shape}; "
-                                 f"got shape {value.shape}")
-        for value, target in zip(values, targets):
-            target[...] = value
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "network_" in state:
+            self._set_network(self.network_)
 
     # --- fitting -------------------------------------------------------------------
 
@@ -126,19 +158,28 @@ class _BaseMLP(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, incremental):
         hidden = self._check_params()
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        X = _dense(X, self.dtype)
-        y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
-        sample_weight = _sample_weight(sample_weight, len(X), X.dtype)
+        network = None if first_pass else self._network()
+        if network is not None:
+            dtype = network.dtype
+        elif self.dtype is not None:
+            dtype = _checks.dtype(self.dtype)
+        else:       # as scikit-learn's: lbfgs's parameters are SciPy's, float64
+            dtype = np.float64 if self.solver == "lbfgs" else X.dtype
+        X = _dense(X, dtype)
+        y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=dtype)
+        sample_weight = _sample_weight(sample_weight, len(X), dtype)
         units = [X.shape[1], *hidden, y.shape[1]]
         self._random_state = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(y, units)
-        elif list(self.network_.shape) != units:
-            raise ValueError(f"the network fitted before has layers {list(self.network_.shape)}; "
+        if network is None:
+            self._initialize(y, units, dtype)
+        elif list(network.shape) != units:
+            raise ValueError(f"the network fitted before has layers {list(network.shape)}; "
                              f"these data and hidden_layer_sizes need {units}: refit without "
                              f"warm_start")
+        else:
+            self._continue_statistics()
         threads = _checks.num_threads(self.num_threads)
         # BLAS threads that spin after NumPy's or SciPy's small products would
         # take the cores from the core's threads: one BLAS thread meanwhile.
@@ -148,11 +189,14 @@ class _BaseMLP(BaseEstimator):
             else:
                 self._fit_stochastic(X, y, sample_weight, incremental, threads)
         if not np.isfinite(self.network_._params).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed.")
+            raise ValueError(NON_FINITE)
         return self
 
-    def _initialize(self, y, units):
+    def _activations(self, units):
+        return ([ACTIVATIONS[self.activation]] * (len(units) - 2)
+                + [ACTIVATIONS[self.out_activation_]])
+
+    def _initialize(self, y, units, dtype):
         """A new network with scikit-learn's initial weights (Glorot uniform,
         drawn from the random state in its order), and fresh statistics."""
         self.n_iter_ = 0
@@ -161,16 +205,26 @@ class _BaseMLP(BaseEstimator):
         self.n_layers_ = len(units)
         self.out_activation_ = self._output_activation()
         factor = 2.0 if self.activation == "logistic" else 6.0
-        network = NeuralNetwork(units, activations=[ACTIVATIONS[self.activation]] *
-                                (len(units) - 2) + [ACTIVATIONS[self.out_activation_]],
-                                dtype=self.dtype)
+        network = NeuralNetwork(units, activations=self._activations(units), dtype=dtype)
         for weights, biases, fan_in, fan_out in zip(network.weights, network.biases, units,
                                                     units[1:]):
             bound = np.sqrt(factor / (fan_in + fan_out))
             weights[...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out)).T
             biases[...] = self._random_state.uniform(-bound, bound, fan_out)
-        self.network_ = network
-        self._best_params = network._params.copy()
+        self._set_network(network)
+        self._reset_statistics()
+
+    def _continue_statistics(self):
+        """Before a warm or incremental fit: the statistics kept from the fits
+        before, and fresh ones where an estimator given ``coefs_`` by hand lacks
+        them."""
+        if not hasattr(self, "t_"):
+            self.n_iter_ = self.t_ = 0
+            self._reset_statistics()
+        self._best_params = self.network_._params.copy()
+
+    def _reset_statistics(self):
+        self._best_params = self.network_._params.copy()
         if self.solver == "lbfgs":
             for name in ("loss_curve_", "best_loss_", "validation_scores_",
                          "best_validation_score_"):
@@ -199,11 +253,11 @@ class _BaseMLP(BaseEstimator):
     # --- sgd and adam ----------------------------------------------------------------
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, threads):
+        if not incremental or not hasattr(self, "_optimizer"):
+            self.network_.reset_optimizer()
+            self._optimizer = _Optimizer(self)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if not incremental or not hasattr(self, "_learning_rate"):
-            self.network_.reset_optimizer()
-            self._learning_rate = float(self.learning_rate_init)
         X, y, sample_weight, X_val, y_val, weight_val = self._split(X, y, sample_weight)
         n_samples = len(X)
         if self.batch_size == "auto":
@@ -217,28 +271,32 @@ class _BaseMLP(BaseEstimator):
         rows = np.arange(n_samples, dtype=np.intp)
         loss = self._loss_name()
         self.n_iter_ = 0
+        diverged = False
         try:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     rows = rows[_permutation(n_samples, self._random_state)]
-                stats, failed = self.network_._train_epoch(
-                    X, y, rows, batch_size, loss, self._optimizer_settings(), threads,
-                    sample_weight)
-                if failed is not None:
-                    raise ValueError(
-                        f"Solver produced non-finite parameter weights (in batch {failed + 1} "
-                        f"of epoch {self.n_iter_ + 1}). The input data may contain large values "
-                        f"and need to be preprocessed, or learning_rate_init may be too large. "
-                        f"The network keeps the parameters of the last finite step.")
+                if not diverged:
+                    stats, failed = self.network_._train_epoch(
+                        X, y, rows, batch_size, loss, self._optimizer.settings(self.alpha), threads,
+                        sample_weight)
+                    diverged = failed is not None
+                    if diverged and not self.early_stopping:
+                        raise ValueError(
+                            f"{NON_FINITE} (Batch {failed + 1} of epoch {self.n_iter_ + 1} made "
+                            f"them infinite or NaN; learning_rate_init may be too large. The "
+                            f"network keeps the parameters of the last finite step.)")
+                # Diverged with early stopping: scikit-learn's epochs go on with NaN
+                # losses and scores to max_iter, then it restores the best parameters.
                 self.n_iter_ += 1
-                self.loss_ = self._epoch_loss(stats, batch_rows, n_samples)
+                self.loss_ = np.nan if diverged else self._epoch_loss(stats, batch_rows,
+                                                                      n_samples)
                 self.t_ += n_samples
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(X_val, y_val, weight_val, threads)
-                if self.learning_rate == "invscaling" and self.solver == "sgd":
-                    self._learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                self._update_no_improvement_count(X_val, y_val, weight_val, threads, diverged)
+                self._optimizer.iteration_ends(self.t_)
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._stop():
                         break
@@ -256,10 +314,11 @@ class _BaseMLP(BaseEstimator):
 
     def _split(self, X, y, sample_weight):
         """The training part and (with early_stopping) the validation part:
-        scikit-learn's split, drawn from the random state."""
+        scikit-learn's split, drawn from the random state (stratified on the
+        binarised labels, as scikit-learn's are: booleans)."""
         if not self.early_stopping:
             return X, y, sample_weight, None, None, None
-        stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
+        stratify = y.astype(bool) if is_classifier(self) and self.n_outputs_ == 1 else None
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         parts = train_test_split(*arrays, random_state=self._random_state,
                                  test_size=self.validation_fraction, stratify=stratify)
@@ -274,16 +333,6 @@ class _BaseMLP(BaseEstimator):
             y_val = y_val.ravel()
         return X, y, sample_weight, X_val, y_val, weight_val
 
-    def _optimizer_settings(self):
-        decay = dict(l2=float(self.alpha), l2_over_weight=True)
-        if self.solver == "adam":
-            return dict(name="adam", learning_rate=float(self.learning_rate_init),
-                        beta1=float(self.beta_1), beta2=float(self.beta_2),
-                        epsilon=float(self.epsilon), epsilon_hat=True, **decay)
-        return dict(name="momentum", learning_rate=self._learning_rate,
-                    momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum),
-                    **decay)
-
     def _epoch_loss(self, stats, batch_rows, n_samples):
         """scikit-learn's epoch loss: each batch's (loss + penalty) / its weight,
         weighted by its number of rows."""
@@ -292,9 +341,10 @@ class _BaseMLP(BaseEstimator):
                               out=np.zeros_like(losses), where=weights > 0)
         return float(per_batch @ batch_rows / n_samples)
 
-    def _update_no_improvement_count(self, X_val, y_val, weight_val, threads):
+    def _update_no_improvement_count(self, X_val, y_val, weight_val, threads, diverged):
         if self.early_stopping:
-            score = self._validation_score(X_val, y_val, weight_val, threads)
+            score = (np.nan if diverged
+                     else self._validation_score(X_val, y_val, weight_val, threads))
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -328,11 +378,11 @@ class _BaseMLP(BaseEstimator):
                    f"{self.n_iter_no_change} consecutive epochs.")
         if self.solver == "adam" or self.learning_rate != "adaptive":
             stop, how = True, " Stopping."
-        elif self._learning_rate <= 1e-6:
+        elif self._optimizer.learning_rate <= 1e-6:
             stop, how = True, " Learning rate too small. Stopping."
         else:
-            self._learning_rate /= 5.0
-            stop, how = False, f" Setting learning rate to {self._learning_rate:f}"
+            self._optimizer.learning_rate /= 5.0
+            stop, how = False, f" Setting learning rate to {self._optimizer.learning_rate:f}"
         if self.verbose:
             print(message + how)
         return stop
@@ -340,35 +390,7 @@ class _BaseMLP(BaseEstimator):
     # --- lbfgs -----------------------------------------------------------------------
 
     def _fit_lbfgs(self, X, y, sample_weight, threads):
-        network = self.network_
-        loss = self._loss_name()
-        scale = 0.5 if loss == "squared_error" else 1.0
-        total_weight = len(X) if sample_weight is None else float(sample_weight.sum())
-        if total_weight <= 0:
-            raise ValueError("sample_weight must not be 0 for every sample")
-        chunks = [np.arange(start, min(start + LBFGS_CHUNK, len(X)), dtype=np.intp)
-                  for start in range(0, len(X), LBFGS_CHUNK)]
-        work = network._gradient_workspace(len(chunks[0]))
-        is_weight = np.zeros(len(network._params), bool)
-        for weights in _layout.split(is_weight, network.shape)[0]:
-            weights[...] = True
-        parts = {}
-
-        def loss_and_gradient(params):
-            network._params[...] = params
-            gradient = np.zeros(len(params))
-            data_loss = 0.0
-            for rows in chunks:
-                grad, total = network._gradient(X, y, rows, loss, threads, sample_weight, work)
-                chunk_weight = len(rows) if sample_weight is None else sample_weight[rows].sum()
-                gradient += chunk_weight * grad
-                data_loss += total
-            weights = network._params[is_weight].astype(np.float64)
-            squares = float(weights @ weights)
-            gradient /= total_weight
-            gradient[is_weight] += self.alpha * weights / total_weight
-            parts["data"], parts["penalty"] = data_loss / total_weight, squares / total_weight
-            return scale * parts["data"] + 0.5 * self.alpha * parts["penalty"], gradient
+        loss_and_gradient, parts = self._lbfgs_objective(X, y, sample_weight, threads)
 
         def report(intermediate_result):
             print(f"Iteration {report.iteration}, loss = {intermediate_result.fun:.8f}")
@@ -376,8 +398,8 @@ class _BaseMLP(BaseEstimator):
         report.iteration = 1
 
         result = scipy.optimize.minimize(
-            loss_and_gradient, network._params.astype(np.float64), method="L-BFGS-B", jac=True,
-            callback=report if self.verbose else None,
+            loss_and_gradient, _pack(self.network_.weights, self.network_.biases),
+            method="L-BFGS-B", jac=True, callback=report if self.verbose else None,
             options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol})
         if result.status == 1:
             warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s) "
@@ -387,48 +409,77 @@ class _BaseMLP(BaseEstimator):
         loss_and_gradient(result.x)
         self.loss_ = self._loss_scale() * parts["data"] + 0.5 * self.alpha * parts["penalty"]
 
+    def _lbfgs_objective(self, X, y, sample_weight, threads):
+        """The function lbfgs minimises, of the parameters packed as scikit-learn
+        packs them (every ``coefs_[i]`` raveled, then every ``intercepts_[i]``):
+        it sets the network's parameters and returns the loss and its
+        gradient (packed alike); and a dict that holds the loss's data and
+        penalty parts of its last call."""
+        network = self.network_
+        loss = self._loss_name()
+        scale = 0.5 if loss == "squared_error" else 1.0
+        total_weight = len(X) if sample_weight is None else float(sample_weight.sum())
+        if total_weight <= 0:
+            raise ValueError("sample_weight must not be 0 for every sample")
+        chunks = [np.arange(start, min(start + LBFGS_CHUNK, len(X)), dtype=np.intp)
+                  for start in range(0, len(X), LBFGS_CHUNK)]
+        work = network._gradient_workspace(len(chunks[0]))
+        n_weights = sum(weights.size for weights in network.weights)
+        parts = {}
+
+        def loss_and_gradient(packed):
+            _unpack(packed, network)
+            gradient = np.zeros(len(packed))
+            data_loss = 0.0
+            for rows in chunks:
+                grad, total = network._gradient(X, y, rows, loss, threads, sample_weight, work)
+                chunk_weight = len(rows) if sample_weight is None else sample_weight[rows].sum()
+                gradient += chunk_weight * _pack(*_layout.split(grad, network.shape))
+                data_loss += total
+            weights = _pack(network.weights, ())
+            gradient /= total_weight
+            gradient[:n_weights] += self.alpha * weights / total_weight
+            parts["data"], parts["penalty"] = data_loss / total_weight, weights @ weights / total_weight
+            return scale * parts["data"] + 0.5 * self.alpha * parts["penalty"], gradient
+
+        return loss_and_gradient, parts
+
+    def _loss_grad_lbfgs(self, packed_coef_inter, X, y, sample_weight, *workspaces):
+        """scikit-learn's private interface to its lbfgs objective (its own tests
+        call it): the loss and gradient at the packed parameters, which it
+        sets.  ``y`` as the solver sees it (binarised labels for a
+        classifier); the workspaces scikit-learn passes are not needed."""
+        network = self._network()
+        X = _dense(X, network.dtype)
+        y = np.ascontiguousarray(np.asarray(y).reshape(len(X), -1), dtype=network.dtype)
+        objective, _ = self._lbfgs_objective(
+            X, y, _sample_weight(sample_weight, len(X), network.dtype),
+            _checks.num_threads(self.num_threads))
+        return objective(np.asarray(packed_coef_inter, dtype=np.float64))
+
     # --- predicting ------------------------------------------------------------------
 
     def _outputs(self, X):
-        """The network's outputs for X, checked as scikit-learn checks it."""
+        """The network's outputs for X, checked as scikit-learn checks it, in
+        the dtype NumPy gives X's and the parameters' (float32 for both
+        float32, as scikit-learn's)."""
+        if "coefs_" in vars(self):
+            self._network()
         check_is_fitted(self, "network_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                           dtype=(np.float64, np.float32))
-        return self.network_.feedforward(_dense(X, self.network_.dtype),
-                                         num_threads=_checks.num_threads(self.num_threads))
+        outputs = self.network_.feedforward(_dense(X, self.network_.dtype),
+                                            num_threads=_checks.num_threads(self.num_threads))
+        return outputs.astype(np.result_type(X.dtype, outputs.dtype), copy=False)
 
     def _check_params(self):
-        """Check the parameters (at fit time, as scikit-learn does) and return
-        the hidden layer sizes as a list."""
+        """Check the parameters (at fit time, against scikit-learn's constraints,
+        as scikit-learn does) and return the hidden layer sizes as a list."""
+        self._validate_params()
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if not all(_checks.is_int(size) and size > 0 for size in sizes):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
-        _choice(self.activation, ("identity", "logistic", "tanh", "relu"), "activation")
-        _choice(self.solver, SOLVERS, "solver")
-        _choice(self.learning_rate, LEARNING_RATES, "learning_rate")
-        self._check_loss()
-        _number(self.alpha, "alpha", low=0)
-        _number(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
-        _number(self.power_t, "power_t", low=0)
-        _number(self.tol, "tol", low=0)
-        _number(self.momentum, "momentum", low=0, high=1)
-        _number(self.validation_fraction, "validation_fraction", low=0, high=1, low_open=True,
-                high_open=True)
-        _number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
-        _number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
-        _number(self.epsilon, "epsilon", low=0, low_open=True)
-        for name in ("max_iter", "n_iter_no_change", "max_fun"):
-            _integer(getattr(self, name), name, low=1)
-        if self.batch_size != "auto":
-            _integer(self.batch_size, "batch_size", low=1)
-        for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"The '{name}' parameter of {type(self).__name__} must be an "
-                                 f"instance of 'bool'. Got {getattr(self, name)!r} instead.")
-        _checks.dtype(self.dtype)
-        if self.num_threads is not None:
-            _checks.positive_int(self.num_threads, "num_threads")
         return sizes
 
     def _check_solver(self):
@@ -481,9 +532,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     epsilon : float, default=1e-8
     n_iter_no_change : int, default=10
     max_fun : int, default=15000
-    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+    dtype : {None, numpy.float64, numpy.float32}, default=None
         nnext's own: the type of the network and of all computation (the data
-        are converted to it).
+        are converted to it).  None: that of the data, as scikit-learn's
+        estimators do (with sgd and adam, float32 data give float32
+        parameters and predictions; any other data, and lbfgs, whose
+        parameters are SciPy's, float64); a warm or incremental fit keeps
+        the type of the first.
     num_threads : int or None, default=None
         nnext's own: the threads of the core (None: all available cores, at
         most ``OMP_NUM_THREADS`` when it is set, as in joblib's workers).
@@ -499,7 +554,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     t_ : int
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape (n_units[i], n_units[i + 1]), as scikit-learn's;
-        live views of the network's weights.
+        live views of the network's weights (transposed).  An array put in
+        the list in place of one (``clf.coefs_[0] = w``) is copied into the
+        network before the next prediction or fit, as scikit-learn's
+        estimators use it.
     intercepts_ : list of ndarray
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -526,14 +584,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dtype=np.float64, num_threads=None):
+                 dtype=None, num_threads=None):
         super().__init__(**_own_arguments(locals()))
+
+    _parameter_constraints = {**_ScikitLearnClassifier._parameter_constraints, **OWN_CONSTRAINTS}
 
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
-
-    def _check_loss(self):
-        pass
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -660,14 +717,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 dtype=np.float64, num_threads=None):
+                 dtype=None, num_threads=None):
         super().__init__(**_own_arguments(locals()))
+
+    _parameter_constraints = {**_ScikitLearnRegressor._parameter_constraints, **OWN_CONSTRAINTS}
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
-
-    def _check_loss(self):
-        _choice(self.loss, ("squared_error", "poisson"), "loss")
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -753,26 +809,70 @@ def _sample_weight(sample_weight, n_samples, dtype):
     return np.ascontiguousarray(weight, dtype=dtype)
 
 
-def _choice(value, choices, name):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"The '{name}' parameter must be a str among {set(choices)}. Got "
-                         f"{value!r} instead.")
+def _copy_into(arrays, views, name):
+    """Copy each array of ``arrays`` into the view of the same place, after
+    checking them all (shape and finiteness)."""
+    arrays = list(arrays)
+    if len(arrays) != len(views):
+        raise ValueError(f"{name} must hold {len(views)} arrays; got {len(arrays)}")
+    checked = []
+    for i, (array, view) in enumerate(zip(arrays, views)):
+        array = np.asarray(array)
+        if array.shape != view.shape or array.dtype.kind not in "biuf" or not np.isfinite(
+                array).all():
+            raise ValueError(f"{name}[{i}] must be a finite array of shape {view.shape}; got "
+                             f"shape {array.shape}")
+        checked.append(array)
+    for array, view in zip(checked, views):
+        if array is not view:
+            view[...] = array
 
 
-def _number(value, name, low=None, high=None, low_open=False, high_open=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        interval = (f"{'(' if low_open else '['}{low}, "
-                    f"{'inf)' if high is None else f'{high}' + (')' if high_open else ']')}")
-        raise ValueError(f"The '{name}' parameter must be a float in the range {interval}. "
-                         f"Got {value!r} instead.")
+def _pack(weights, biases):
+    """scikit-learn's packing of the parameters into one float64 vector: each
+    layer's ``coefs_`` (nnext's weights transposed) raveled, then each
+    layer's ``intercepts_``."""
+    parts = [w.T.ravel() for w in weights] + [b.ravel() for b in biases]
+    return np.concatenate(parts).astype(np.float64, copy=False) if parts else np.zeros(0)
 
 
-def _integer(value, name, low):
-    if not _checks.is_int(value) or value < low:
-        raise ValueError(f"The '{name}' parameter must be an int in the range [{low}, inf). "
-                         f"Got {value!r} instead.")
+def _unpack(packed, network):
+    """Set the network's parameters from scikit-learn's packing (see `_pack`)."""
+    start = 0
+    for weights in network.weights:
+        n_out, n_in = weights.shape
+        weights[...] = packed[start:start + n_in * n_out].reshape(n_in, n_out).T
+        start += n_in * n_out
+    for biases in network.biases:
+        biases[...] = packed[start:start + len(biases)]
+        start += len(biases)
+
+
+class _Optimizer:
+    """The optimizer of a stochastic fit, as scikit-learn's estimators keep it:
+    the estimator's settings when the fit began, and the learning rate the
+    schedule has reached (``clf._optimizer.learning_rate``); its state lives
+    in the network."""
+
+    def __init__(self, estimator):
+        self.solver, self.schedule = estimator.solver, estimator.learning_rate
+        self.learning_rate_init = self.learning_rate = float(estimator.learning_rate_init)
+        self.power_t = float(estimator.power_t)
+        self.momentum, self.nesterov = float(estimator.momentum), bool(
+            estimator.nesterovs_momentum)
+        self.beta_1, self.beta_2 = float(estimator.beta_1), float(estimator.beta_2)
+        self.epsilon = float(estimator.epsilon)
+
+    def iteration_ends(self, samples_seen):
+        """After an epoch: the "invscaling" schedule of sgd sets the rate."""
+        if self.solver == "sgd" and self.schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t
+
+    def settings(self, alpha):
+        """The settings the core's epoch reads, with the L2 penalty ``alpha``."""
+        decay = dict(l2=float(alpha), l2_over_weight=True)
+        if self.solver == "adam":
+            return dict(name="adam", learning_rate=self.learning_rate_init, beta1=self.beta_1,
+                        beta2=self.beta_2, epsilon=self.epsilon, epsilon_hat=True, **decay)
+        return dict(name="momentum", learning_rate=self.learning_rate, momentum=self.momentum,
+                    nesterov=self.nesterov, **decay)

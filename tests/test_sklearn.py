@@ -2,7 +2,10 @@
 scikit-learn's own MLPs, pickling, pipelines and searches, and bad input."""
 import copy
 import pickle
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,8 +117,8 @@ def test_learning_rate_schedules_follow_scikit_learn(schedule):
     theirs.fit(X, y)
     assert_same_fit(ours, theirs)
     if schedule == "adaptive":
-        assert ours._learning_rate < 0.05          # it was divided on a plateau
-        assert ours._learning_rate == pytest.approx(theirs._optimizer.learning_rate)
+        assert ours._optimizer.learning_rate < 0.05          # it was divided on a plateau
+        assert ours._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate)
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
@@ -161,7 +164,8 @@ def test_float32_fits_in_float32_and_close_to_float64():
     wide = MLPClassifier(random_state=0, max_iter=30).fit(X, y)
     narrow = MLPClassifier(random_state=0, max_iter=30, dtype=np.float32).fit(X, y)
     assert narrow.network_.dtype == np.float32 and narrow.coefs_[0].dtype == np.float32
-    assert narrow.predict_proba(X).dtype == np.float32
+    assert narrow.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert narrow.predict_proba(X).dtype == np.float64      # NumPy's promotion, as scikit-learn
     np.testing.assert_allclose(narrow.predict_proba(X), wide.predict_proba(X), atol=1e-3)
     assert narrow.loss_ == pytest.approx(wide.loss_, rel=1e-3)
 
@@ -175,11 +179,14 @@ def test_attributes_are_live_views_of_the_network():
     clf.coefs_[1][...] = 0
     clf.intercepts_[1][...] = [0, 5, 0]
     assert (clf.predict(X) == 1).all()
-    clf.coefs_ = [np.ones((6, 4)), np.zeros((4, 3))]
+    clf.coefs_ = [np.ones((6, 4)), np.zeros((4, 3))]       # a new list: used from then on
+    assert (clf.predict(X) == 1).all()
     assert (clf.network_.weights[0] == 1).all()
+    assert np.shares_memory(clf.coefs_[0], clf.network_.weights[0])
+    clf.coefs_[1] = np.zeros((3, 4))
     with pytest.raises(ValueError, match=r"coefs_\[1\] must be a finite array of shape \(4, 3\)"):
-        clf.coefs_ = [np.ones((6, 4)), np.zeros((3, 4))]
-    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(AttributeError):
         MLPClassifier().coefs_
 
 
@@ -281,13 +288,13 @@ def test_dataframes_give_feature_names():
 
 @pytest.mark.parametrize("params, message", [
     (dict(hidden_layer_sizes=(3, 0)), r"hidden_layer_sizes must be > 0, got \[3, 0\]"),
-    (dict(activation="softmax"), "The 'activation' parameter must be a str among"),
+    (dict(activation="softmax"), "The 'activation' parameter of MLPClassifier must be a str among"),
     (dict(solver="newton"), "The 'solver' parameter"),
-    (dict(learning_rate_init=0.0), r"'learning_rate_init' parameter must be a float in the range \(0, inf\)"),
-    (dict(momentum=1.5), r"'momentum' parameter must be a float in the range \[0, 1\]"),
-    (dict(beta_2=1.0), r"'beta_2' parameter must be a float in the range \[0, 1\)"),
+    (dict(learning_rate_init=0.0), r"'learning_rate_init' parameter of MLPClassifier must be a float in the range \(0.0, inf\)"),
+    (dict(momentum=1.5), r"'momentum' parameter of MLPClassifier must be a float in the range \[0.0, 1.0\]"),
+    (dict(beta_2=1.0), r"'beta_2' parameter of MLPClassifier must be a float in the range \[0.0, 1.0\)"),
     (dict(validation_fraction=1.0), "'validation_fraction' parameter"),
-    (dict(max_iter=0), r"'max_iter' parameter must be an int in the range \[1, inf\)"),
+    (dict(max_iter=0), r"'max_iter' parameter of MLPClassifier must be an int in the range \[1, inf\)"),
     (dict(batch_size=0), "'batch_size' parameter"),
     (dict(alpha=np.nan), "'alpha' parameter"),
     (dict(shuffle="yes"), "'shuffle' parameter of MLPClassifier must be an instance of 'bool'"),
@@ -362,3 +369,175 @@ def test_every_form_of_hidden_layer_sizes_follows_scikit_learn(sizes):
     ours, theirs = both("multiclass", hidden_layer_sizes=sizes, random_state=0, max_iter=20)
     assert_same_fit(ours.fit(X, y), theirs.fit(X, y))
     assert ours.get_params()["hidden_layer_sizes"] is sizes        # left as given
+
+
+# --- scikit-learn's behaviour everywhere ------------------------------------------------
+
+def test_scikit_learns_own_mlp_tests_pass_against_nnext():
+    # scikit-learn's sklearn/neural_network/tests/test_mlp.py, importing nnext's
+    # estimators instead of its own (tests/sklearn_mlp_suite.py).
+    suite = Path(__file__).parent / "sklearn_mlp_suite.py"
+    result = subprocess.run([sys.executable, str(suite), "-q", "-p", "no:randomly"],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.parametrize("ours", [MLPClassifier, MLPRegressor])
+def test_parameters_and_defaults_are_scikit_learns(ours):
+    theirs = getattr(neural_network, ours.__name__)
+    their_params = theirs().get_params()
+    our_params = ours().get_params()
+    assert set(our_params) - set(their_params) == {"dtype", "num_threads"}
+    assert {name: our_params[name] for name in their_params} == their_params
+    for name, constraints in theirs._parameter_constraints.items():
+        assert ours._parameter_constraints[name] is constraints, name
+
+
+def outcome(estimator, X, y):
+    """The type of the exception fit raises, or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator.fit(X, y)
+    except Exception as error:      # noqa: BLE001 - compared with scikit-learn's
+        return type(error)
+    return None
+
+
+@pytest.mark.parametrize("ours", [MLPClassifier, MLPRegressor])
+def test_every_constraint_accepts_and_refuses_what_scikit_learns_does(ours):
+    from sklearn.utils._param_validation import (InvalidParameterError, generate_invalid_param_val,
+                                                 generate_valid_param, make_constraint)
+    theirs = getattr(neural_network, ours.__name__)
+    X, y = targets("multiclass" if ours is MLPClassifier else "regression", n=40)
+    base = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    checked = 0
+    for name, constraints in theirs._parameter_constraints.items():
+        for constraint in map(make_constraint, constraints):
+            values = [generate_valid_param(constraint)]
+            try:
+                invalid = generate_invalid_param_val(constraint)
+            except NotImplementedError:
+                invalid = None
+            if invalid is not None and not any(make_constraint(c).is_satisfied_by(invalid)
+                                               for c in constraints):
+                values.append(invalid)
+                assert outcome(ours(**{**base, name: invalid}), X, y) is InvalidParameterError
+            for value in values:
+                params = {**base, name: value}
+                assert outcome(ours(**params), X, y) == outcome(theirs(**params), X, y), \
+                    (name, value)
+                checked += 1
+    assert checked > 30
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_float32_data_fit_float32_parameters_everywhere(kind, solver):
+    X, y = targets(kind, n=60)
+    ours, theirs = both(kind, solver=solver, hidden_layer_sizes=(4,), max_iter=5,
+                        random_state=0)
+    X32 = X.astype(np.float32)
+    for estimator in (ours, theirs):
+        estimator.fit(X32, y)
+    fitted = np.float64 if solver == "lbfgs" else np.float32     # SciPy's lbfgs: float64
+    for mine, expected in zip(ours.coefs_ + ours.intercepts_,
+                              theirs.coefs_ + theirs.intercepts_):
+        assert mine.dtype == expected.dtype == fitted
+    for method in ("predict", "predict_proba"):
+        if hasattr(theirs, method):
+            for data in (X32, X, X.astype(int)):
+                assert (getattr(ours, method)(data).dtype
+                        == getattr(theirs, method)(data).dtype), (method, data.dtype)
+    if solver != "lbfgs":
+        ours.partial_fit(X, y)          # float64 data: the parameters stay float32
+        assert ours.coefs_[0].dtype == np.float32
+    forced = ours.set_params(dtype=np.float64).fit(X32, y)
+    assert forced.coefs_[0].dtype == np.float64
+    assert ours.set_params(dtype=None).fit(X.astype(int), y).coefs_[0].dtype == np.float64
+
+
+def test_a_diverging_fit_with_early_stopping_goes_on_as_scikit_learns():
+    # (Adam's steps are bounded by its learning rate: it does not diverge so.)
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=(20,), activation="identity", solver="sgd",
+                  learning_rate_init=1.0, max_iter=12,
+                  early_stopping=True, n_iter_no_change=10, random_state=0)
+    ours, theirs = MLPRegressor(**params), neural_network.MLPRegressor(**params)
+    for estimator in (ours, theirs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with pytest.warns(ConvergenceWarning):
+                estimator.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 12
+    assert np.isnan(theirs.validation_scores_[-1]) and np.isnan(ours.validation_scores_[-1])
+    first_nan = int(np.argmax(np.isnan(theirs.validation_scores_)))
+    assert int(np.argmax(np.isnan(ours.validation_scores_))) == first_nan
+    np.testing.assert_allclose(ours.validation_scores_[:first_nan],
+                               theirs.validation_scores_[:first_nan], rtol=1e-6)
+    assert ours.best_validation_score_ == pytest.approx(theirs.best_validation_score_)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_a_diverging_fit_without_early_stopping_raises_scikit_learns_error(solver):
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    message = ("^Solver produced non-finite parameter weights. The input data may contain "
+               "large values and need to be preprocessed.")
+    for estimator in (MLPRegressor(solver=solver, random_state=0),
+                      neural_network.MLPRegressor(solver=solver, random_state=0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if solver != "lbfgs":
+                with pytest.raises(ValueError, match=message):
+                    estimator.fit(X, y)
+            else:   # L-BFGS-B stops at the first non-finite loss, at finite parameters
+                estimator.fit(X, y)
+                assert estimator.n_iter_ == 0 and not np.isfinite(estimator.loss_)
+                assert all(np.isfinite(coef).all() for coef in estimator.coefs_)
+
+
+def test_the_stratified_split_names_the_classes_as_scikit_learn():
+    X, y = [[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1]
+    messages = []
+    for estimator in (MLPClassifier(early_stopping=True),
+                      neural_network.MLPClassifier(early_stopping=True)):
+        with pytest.raises(ValueError) as caught:
+            estimator.fit(X, y)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and "['True']" in messages[0]
+
+
+@pytest.mark.parametrize("schedule, expected", [("constant", 0.1), ("invscaling", 0.1 / 9 ** 0.25)])
+def test_the_learning_rate_reached_is_kept_as_scikit_learn_keeps_it(schedule, expected):
+    X, y = [[3, 2], [1, 6], [5, 6], [-2, -4]], [1, 1, 1, 0]
+    clf = MLPClassifier(solver="sgd", hidden_layer_sizes=4, learning_rate=schedule, max_iter=1,
+                        power_t=0.25, warm_start=True, learning_rate_init=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y).fit(X, y)
+    assert clf._optimizer.learning_rate == expected
+
+
+def test_coefs_assigned_to_an_estimator_never_fitted_are_trained_from():
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    clf = MLPClassifier(solver="sgd", learning_rate_init=0.1, alpha=0.1, activation="logistic",
+                        max_iter=1, hidden_layer_sizes=2, momentum=0)
+    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])]
+    clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    clf.n_features_in_, clf.out_activation_ = 3, "logistic"
+    clf.partial_fit(X, y, classes=[0, 1])
+    # One step of the worked example in scikit-learn's test_fit, by hand in NumPy.
+    h = 1 / (1 + np.exp(-(X @ [[0.1, 0.2], [0.3, 0.1], [0.5, 0]] + 0.1)))
+    o = 1 / (1 + np.exp(-(h @ [[0.1], [0.2]] + 1.0)))
+    delta_out = o - 0                               # cross-entropy with a sigmoid output
+    delta_hidden = delta_out @ [[0.1, 0.2]] * h * (1 - h)
+    expected_w2 = np.array([[0.1], [0.2]]) - 0.1 * (h.T @ delta_out + 0.1 * np.array([[0.1], [0.2]]))
+    expected_w1 = (np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]])
+                   - 0.1 * (X.T @ delta_hidden + 0.1 * np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]])))
+    np.testing.assert_allclose(clf.coefs_[1], expected_w2, rtol=1e-12)
+    np.testing.assert_allclose(clf.coefs_[0], expected_w1, rtol=1e-12)
+    assert clf.n_iter_ == 1 and clf.n_layers_ == 3
