@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 import nnext
-from nnext import _core
+from nnext import engine
 from nnext.training import Trainer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -82,7 +82,7 @@ def nnext_training(shape, batch_size, dtype, kernels):
     network = nnext.NeuralNetwork(shape, seed=0, dtype=dtype)
 
     def run(rounds):
-        _core.use_kernels(kernels)
+        engine.use_kernels(kernels)
         Trainer().train(network, (X, Y), LEARNING_STEP, BATCH_ITERATIONS, batch_size,
                         max_batches_without_improvement=rounds + 1,
                         cost_estimator_batch_size=1, max_rounds=rounds, seed=0)
@@ -161,7 +161,7 @@ def nnext_inference(shape, activations, dtype, kernels):
     network = nnext.NeuralNetwork(shape, activations=activations, seed=0, dtype=dtype)
 
     def run(rounds):
-        _core.use_kernels(kernels)
+        engine.use_kernels(kernels)
         for _ in range(rounds):
             network.feedforward(X)
         return rounds * len(X)
@@ -256,9 +256,9 @@ def main(argv=None):
     parser.add_argument("--no-inference", action="store_true", help="skip the inference rows")
     parser.add_argument("--others", default="pytorch,scikit-learn",
                         help="optional competitors, when installed")
-    parser.add_argument("--kernels", default=_core.kernels,
+    parser.add_argument("--kernels", default=engine.kernels(),
                         help="nnext's kernel variants to run side by side, e.g. avx2,avx512 "
-                             f"(this CPU runs {', '.join(_core.AVAILABLE_KERNELS)})")
+                             f"(this CPU runs {', '.join(engine.AVAILABLE_KERNELS)})")
     parser.add_argument("--main-job", action="store_true",
                         help="also time the digits recogniser's training, end to end")
     args = parser.parse_args(argv)
@@ -278,8 +278,8 @@ def main(argv=None):
     others = args.others.split(",")
     variants = args.kernels.split(",")
     for variant in variants:
-        if variant not in _core.AVAILABLE_KERNELS:
-            parser.error(f"this CPU runs the kernels {', '.join(_core.AVAILABLE_KERNELS)}; "
+        if variant not in engine.AVAILABLE_KERNELS:
+            parser.error(f"this CPU runs the kernels {', '.join(engine.AVAILABLE_KERNELS)}; "
                          f"got {variant!r}")
 
     def nnext_name(variant):
@@ -326,7 +326,7 @@ def main(argv=None):
 
     if args.main_job:
         measure_peaks()
-        _core.use_kernels(variants[-1])
+        engine.use_kernels(variants[-1])
         main_job(args.repeats, peaks[np.float64])
 
 

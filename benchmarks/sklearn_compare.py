@@ -127,7 +127,7 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     import sklearn
-    print(f"nnext {nnext.__version__} ({nnext._core.kernels} kernels), scikit-learn "
+    print(f"nnext {nnext.__version__} ({nnext.engine.kernels()} kernels), scikit-learn "
           f"{sklearn.__version__}, NumPy {np.__version__}")
     if args.part in ("small", "both"):
         compare_small_sets()

@@ -9,17 +9,14 @@ import os
 
 import numpy as np
 
-from . import _core
 from ._layout import location, parameter_count
-
-#: The activations a layer can have (those of OUTPUT_ONLY on the output layer only).
-ACTIVATIONS = tuple(_core.ACTIVATIONS)
-OUTPUT_ONLY = ("softmax", "exp")
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 # Array kinds accepted as numeric data: bool, signed and unsigned ints, floats.
 _NUMERIC_KINDS = "biuf"
+# Rows checked for NaN and infinity at a time (bounds the temporary array).
+_FINITE_CHUNK = 4096
 
 
 def is_int(value):
@@ -183,14 +180,10 @@ def finite_rows(array, name, what="row"):
     """Raise if ``array`` (2-D) holds NaN or infinity, naming the first bad row."""
     if array.dtype.kind != "f":
         return
-    if array.dtype in SUPPORTED_DTYPES and array.flags.c_contiguous:
-        row = _core.first_nonfinite_row(array)     # one pass, nothing allocated
-    elif np.isfinite(array).all():
-        row = -1
-    else:
-        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
-    if row >= 0:
-        raise nonfinite_row(row, name, what)
+    for start in range(0, len(array), _FINITE_CHUNK):
+        finite = np.isfinite(array[start:start + _FINITE_CHUNK]).all(axis=1)
+        if not finite.all():
+            raise nonfinite_row(start + int(np.argmin(finite)), name, what)
 
 
 def finite_parameters(params, shape, what):
@@ -227,27 +220,3 @@ def matrix(value, n_columns, name, dtype, what="row", check_finite=True):
     if check_finite:
         finite_rows(array, name, what)
     return array
-
-
-def activations(value, n_layers):
-    """The activation of each of ``n_layers`` layers, from None (all sigmoid), one
-    name (all of them) or a list of names, checked."""
-    if value is None:
-        return ("sigmoid",) * n_layers
-    if isinstance(value, str):
-        names = [value] * n_layers
-    elif isinstance(value, (list, tuple)):
-        names = list(value)
-        if len(names) != n_layers:
-            raise ValueError(f"activations must name {n_layers} layers (every layer after the "
-                             f"input); got {len(names)} names")
-    else:
-        raise TypeError(f"activations must be a name or a list of names; got {value!r}")
-    for i, name in enumerate(names):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"activations[{i}] must be one of {', '.join(ACTIVATIONS)}; "
-                             f"got {name!r}")
-        if name in OUTPUT_ONLY and i != n_layers - 1:
-            raise ValueError(f"activations[{i}] is {name!r}, which only the output layer "
-                             f"may have")
-    return tuple(names)

@@ -2,20 +2,18 @@
 optimizer, validation and early stopping."""
 import logging
 import math
-import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, optimizers
+from . import _checks, losses, optimizers
+from .activations import ACTIVATIONS
+from ._loop import diverged, training_run
 from .network import check_network
 from .progress import reporter
 from .training import training_arrays
 
 logger = logging.getLogger("nnext.epochs")
-
-LOSSES = ("squared_error", "cross_entropy", "poisson")
 
 
 @dataclass
@@ -239,7 +237,7 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     ...                     seed=0)  # doctest: +SKIP
     """
     check_network(network)
-    loss = _loss(loss, network.activations[-1])
+    loss = losses.check(loss, network.activations[-1])
     step = optimizers.optimizer(optimizer, learning_rate)
     batch_size = _checks.positive_int(batch_size, "batch_size")
     epochs = _checks.positive_int(epochs, "epochs")
@@ -250,117 +248,73 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     shuffle = _checks.flag(shuffle, "shuffle")
     threads = _checks.num_threads(num_threads)
     report = reporter(progress)
-    network._check_batch_memory(batch_size)
+    network.engine.check_batch_memory(batch_size)
     rng = _checks.generator(seed)
     X, Y = training_arrays((X, Y), network)
-    _check_targets(Y, loss, network.activations[-1], "training targets")
+    loss.check_targets(Y, network.activations[-1], "training targets")
     X, Y, X_val, Y_val = _validation(X, Y, validation_data, validation_fraction, network, rng)
     if validation_data is not None:
-        _check_targets(Y_val, loss, network.activations[-1], "validation targets")
-    with network._exclusive_training():
-        return _run(network, X, Y, X_val, Y_val, loss, step, batch_size, epochs, l2,
-                    EarlyStopping(patience, tol), restore_best, shuffle, rng, threads, report)
+        loss.check_targets(Y_val, network.activations[-1], "validation targets")
+    plan = _Plan(loss, step, batch_size, epochs, l2, restore_best, shuffle, threads)
+    return _run(network, X, Y, X_val, Y_val, plan, EarlyStopping(patience, tol), rng, report)
 
 
-def _run(network, X, Y, X_val, Y_val, loss, step, batch_size, epochs, l2, rule,
-         restore_best, shuffle, rng, threads, report):
+@dataclass(frozen=True)
+class _Plan:
+    """The checked settings of a `fit`."""
+
+    loss: losses.Loss
+    optimizer: optimizers.SGD
+    batch_size: int
+    epochs: int
+    l2: float
+    restore_best: bool
+    shuffle: bool
+    threads: int
+
+
+def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
+    """The epochs of `fit`, on checked arrays."""
+    engine, loss = network.engine, plan.loss
     history = History()
-    scale = 0.5 if loss == "squared_error" else 1.0
     best_params = None
-    started = time.perf_counter()
-    try:
-        for epoch in range(1, epochs + 1):
-            rows = rng.permutation(len(X)) if shuffle else np.arange(len(X))
-            stats, failed = network._train_epoch(X, Y, rows.astype(np.intp), batch_size, loss,
-                                                 step.settings(l2=l2), threads)
+    with training_run(network, report, logger, "epoch") as run:
+        for epoch in range(1, plan.epochs + 1):
+            rows = rng.permutation(len(X)) if plan.shuffle else np.arange(len(X))
+            stats, failed = engine.train_epoch(X, Y, rows.astype(np.intp), plan.batch_size,
+                                               loss.name, plan.optimizer.settings(l2=plan.l2),
+                                               plan.threads)
             if failed is not None:
-                raise FloatingPointError(
-                    f"the parameters became infinite or NaN in batch {failed + 1} of epoch "
-                    f"{epoch}: learning_rate={step.learning_rate} is too large for this "
-                    f"network and data, try a smaller one. The network keeps the parameters "
-                    f"of the last finite step.")
-            history.train_loss.append(scale * stats[:, 0].sum() / len(X))
+                raise diverged(f"in batch {failed + 1} of epoch {epoch}", "learning_rate",
+                               plan.optimizer.learning_rate)
+            history.train_loss.append(loss.scale * stats[:, 0].sum() / len(X))
             if X_val is not None:
                 history.val_loss.append(
-                    scale * network._loss_sum(X_val, Y_val, loss, threads) / len(X_val))
-                history.val_accuracy.append(_accuracy(network, X_val, Y_val, threads))
-            monitored = (history.val_loss or history.train_loss)[-1]
-            rule.update(monitored)
-            if restore_best and rule.best_epoch == epoch:
-                best_params = network._params.copy()
-            history.elapsed.append(time.perf_counter() - started)
-            info = EpochInfo(epoch, history.train_loss[-1], (history.val_loss or [math.nan])[-1],
-                             (history.val_accuracy or [math.nan])[-1], rule.best_epoch,
-                             _epochs_left(rule, epoch, epochs), history.elapsed[-1])
-            logger.debug("%s", info)
-            report(info)
+                    loss.scale * engine.loss_sum(X_val, Y_val, loss.name, plan.threads)
+                    / len(X_val))
+                history.val_accuracy.append(_accuracy(network, X_val, Y_val, plan.threads))
+            rule.update((history.val_loss or history.train_loss)[-1])
+            if plan.restore_best and rule.best_epoch == epoch:
+                best_params = network.parameters.copy()
+            history.elapsed.append(run.elapsed())
+            run.done(EpochInfo(epoch, history.train_loss[-1],
+                               (history.val_loss or [math.nan])[-1],
+                               (history.val_accuracy or [math.nan])[-1], rule.best_epoch,
+                               _epochs_left(rule, epoch, plan.epochs), history.elapsed[-1]))
             if rule.done:
-                history.stopped_because = "patience"
+                run.stopped_because = "patience"
                 break
         else:
-            history.stopped_because = "epochs"
-    except KeyboardInterrupt:
-        history.stopped_because = "interrupted"
-        warnings.warn(f"training interrupted after {history.epochs} complete epochs; the "
-                      f"network keeps the parameters of the last complete step", stacklevel=3)
-    finally:
-        getattr(report, "close", lambda: None)()
+            run.stopped_because = "epochs"
+    history.stopped_because, history.training_time = run.stopped_because, run.training_time
     history.best_epoch, history.best_loss = rule.best_epoch, rule.best_loss
     if best_params is not None and history.stopped_because != "interrupted":
-        network._params[...] = best_params
+        network.parameters[...] = best_params
         history.restored_best = True
-    history.training_time = time.perf_counter() - started
     logger.info("trained %d epochs in %.1f s: best epoch %d (loss %.6g), stopped: %s",
                 history.epochs, history.training_time, history.best_epoch, history.best_loss,
                 history.stopped_because)
     return history
-
-
-def _loss(loss, output_activation):
-    if loss is None:
-        return {"softmax": "cross_entropy", "exp": "poisson"}.get(output_activation,
-                                                                 "squared_error")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
-    if loss == "squared_error" and output_activation == "softmax":
-        raise ValueError("loss='squared_error' cannot train a softmax output layer; use "
-                         "loss='cross_entropy'")
-    if loss == "cross_entropy" and output_activation not in ("softmax", "sigmoid"):
-        raise ValueError(f"loss='cross_entropy' needs a softmax or sigmoid output layer; this "
-                         f"network's is {output_activation!r}")
-    if (loss == "poisson") != (output_activation == "exp"):
-        raise ValueError(f"loss='poisson' and an exp output layer go together; got "
-                         f"loss={loss!r} and a {output_activation!r} output layer")
-    return loss
-
-
-def _check_targets(Y, loss, output_activation, name):
-    """Raise unless the targets are what ``loss`` measures: probabilities for the
-    cross-entropy (rows summing to 1 for a softmax output), counts >= 0 for the
-    Poisson loss."""
-    if loss == "poisson":
-        if (Y < 0).any():
-            row = int(np.flatnonzero((Y < 0).any(axis=1))[0])
-            raise ValueError(f"{name} must be counts >= 0 for loss='poisson'; row {row} holds "
-                             f"{Y[row].min()}")
-        return
-    if loss != "cross_entropy":
-        return
-    outside = (Y < 0) | (Y > 1)
-    if outside.any():
-        row = int(np.flatnonzero(outside.any(axis=1))[0])
-        raise ValueError(f"{name} must be probabilities in [0, 1] for loss='cross_entropy' "
-                         f"(one-hot rows for classes: np.eye(n_classes)[labels]); row {row} "
-                         f"holds {Y[row][outside[row]][0]}")
-    if output_activation == "softmax":
-        tolerance = 1e-4
-        sums = Y.sum(axis=1, dtype=np.float64)
-        wrong = np.abs(sums - 1) > tolerance
-        if wrong.any():
-            row = int(np.flatnonzero(wrong)[0])
-            raise ValueError(f"{name} must be rows of probabilities summing to 1 for a softmax "
-                             f"output layer (one-hot rows: np.eye(n_classes)[labels]); row "
-                             f"{row} sums to {sums[row]}")
 
 
 def _validation(X, Y, validation_data, fraction, network, rng):
@@ -394,7 +348,7 @@ def _validation(X, Y, validation_data, fraction, network, rng):
 
 
 def _accuracy(network, X, Y, threads):
-    if network.activations[-1] not in ("softmax", "sigmoid"):
+    if not ACTIVATIONS[network.activations[-1]].probabilities:
         return math.nan
     outputs = network.feedforward(X, num_threads=threads)
     if Y.shape[1] == 1:

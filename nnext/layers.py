@@ -32,7 +32,7 @@ class NeuralInputLayer:
 
     @property
     def output(self):
-        return self._network._last_activations(0)
+        return self._network.last_output(0)
 
     def __str__(self):
         return _tagged("NeuralInputLayer", [("Output", self.output)])
@@ -81,7 +81,7 @@ class NeuralLayer:
 
     @property
     def output(self):
-        return self._network._last_activations(self._index)
+        return self._network.last_output(self._index)
 
     def __str__(self):
         return _tagged("NeuralLayer", [("Weights", self.weights), ("Biases", self.biases),

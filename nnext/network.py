@@ -1,26 +1,22 @@
-"""Fully connected networks.
+"""Fully connected networks: the model and the original program's API.
 
-`NeuralNetwork` calls the compiled core (`nnext._core`) and sizes its
-buffers; the training loops in `nnext.training` and `nnext.epochs` ask it to
-take steps and to estimate costs.  The original program's
+A `NeuralNetwork` is its shape, activations, dtype and parameters; it owns
+an `nnext.engine.Engine` (``network.engine``) that holds the parameters and
+does every computation in the compiled core.  The original program's
 `serialize_neural_network` and `load_from_file` stay importable from here;
 they live in `nnext.io`.
 """
-import contextlib
 import textwrap
-import threading
 
 import numpy as np
 
-from . import _checks, _core, _layout
+from . import _checks, _layout, losses
+from . import activations as _activations
+from .engine import Engine
 from .layers import NeuralInputLayer, NeuralLayer
 
 #: The ways to draw the initial weights.
 INITS = ("uniform", "glorot", "he")
-
-# Vectors of optimizer state per parameter: momentum's velocity; Adam's first
-# and second moments, in that order.
-_STATE_VECTORS = {"sgd": 0, "momentum": 1, "adam": 2}
 
 
 class NeuralNetwork:
@@ -89,7 +85,7 @@ class NeuralNetwork:
                  dtype=np.float64):
         dtype = _checks.dtype(dtype)
         shape = _checks.shape(shape, dtype.itemsize)
-        activations = _checks.activations(activations, len(shape) - 1)
+        activations = _activations.check(activations, len(shape) - 1)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
         rng = _checks.generator(seed)
@@ -130,7 +126,7 @@ class NeuralNetwork:
             dtype = params.dtype if params.dtype in _checks.SUPPORTED_DTYPES else np.float64
         dtype = _checks.dtype(dtype)
         shape = _checks.shape(shape, dtype.itemsize)
-        activations = _checks.activations(activations, len(shape) - 1)
+        activations = _activations.check(activations, len(shape) - 1)
         if len(params) != _layout.parameter_count(shape):
             raise ValueError(f"params must hold {_layout.parameter_count(shape)} values for "
                              f"shape {list(shape)}; got {len(params)}")
@@ -139,27 +135,17 @@ class NeuralNetwork:
         return network
 
     def _set_up(self, shape, activations, params):
-        self._shape = tuple(shape)
-        self._sizes = np.array(shape, dtype=np.intp)
-        params = _layout.aligned_copy(params)
-        self._activations = activations
-        self._kinds = np.array([_core.ACTIVATIONS[name] for name in activations], np.intc)
-        self._params = params
-        self._weights, self._biases = _layout.split(params, shape)
+        self._engine = Engine(shape, activations, params)
+        self._weights, self._biases = _layout.split(self._engine.params, shape)
         self._layers = [NeuralInputLayer(self)] + [NeuralLayer(self, i)
                                                    for i in range(1, len(shape))]
         self._last_sample = None
-        self._training = threading.Lock()
-        self._trainer = None
-        self._train_work = _layout.aligned_empty(0, params.dtype)
-        self._round_start = None
-        self.reset_optimizer()
 
     # --- pickling and copying ------------------------------------------------
 
     def __getstate__(self):
-        return {"shape": list(self._shape), "activations": list(self._activations),
-                "params": self._params, "optimizer": self._optimizer}
+        return {"shape": list(self.shape), "activations": list(self.activations),
+                "params": self.parameters, "optimizer": self._engine.optimizer_state}
 
     def __setstate__(self, state):
         try:
@@ -173,20 +159,20 @@ class NeuralNetwork:
         if len(params) != _layout.parameter_count(shape):
             raise ValueError(f"a pickled NeuralNetwork of shape {list(shape)} must hold "
                              f"{_layout.parameter_count(shape)} parameters; got {len(params)}")
-        self._set_up(shape, _checks.activations(state.get("activations"), len(shape) - 1),
+        self._set_up(shape, _activations.check(state.get("activations"), len(shape) - 1),
                      _checks.parameters_as(params, shape, dtype))
         optimizer = state.get("optimizer")
         if optimizer is not None:
-            self._set_optimizer_state(*optimizer)
+            self._engine.set_optimizer_state(*optimizer)
 
     def copy(self):
         """Return an independent network with the same shape, activations, dtype,
         parameters and optimizer state."""
-        twin = NeuralNetwork.from_parameters(self._shape, self._params,
-                                             activations=self._activations)
-        if self._optimizer is not None:
-            name, steps, state = self._optimizer
-            twin._set_optimizer_state(name, steps, state.copy())
+        twin = NeuralNetwork.from_parameters(self.shape, self.parameters,
+                                             activations=self.activations)
+        if self._engine.optimizer_state is not None:
+            name, steps, state = self._engine.optimizer_state
+            twin.engine.set_optimizer_state(name, steps, state.copy())
         return twin
 
     __copy__ = copy
@@ -195,15 +181,28 @@ class NeuralNetwork:
 
     @property
     def shape(self):
-        return self._shape
+        return self._engine.shape
 
     @property
     def activations(self):
-        return self._activations
+        return self._engine.activations
 
     @property
     def dtype(self):
-        return self._params.dtype
+        return self._engine.dtype
+
+    @property
+    def engine(self):
+        """The `nnext.engine.Engine` that holds the parameters and computes."""
+        return self._engine
+
+    @property
+    def parameters(self):
+        """Every weight and bias in one flat array, a live view (as ``weights``
+        and ``biases`` are): for each layer after the input, its weights row
+        by row, then its biases (the layout of `from_parameters` and of the
+        ``.npz`` format)."""
+        return self._engine.params
 
     @property
     def weights(self):
@@ -219,12 +218,12 @@ class NeuralNetwork:
 
     def layers_count(self):
         """Return the number of layers, the input layer included (as in the original)."""
-        return len(self._shape)
+        return len(self.shape)
 
     def __repr__(self):
-        activations = ("" if set(self._activations) == {"sigmoid"}
-                       else f", activations={list(self._activations)}")
-        return f"NeuralNetwork({list(self._shape)}{activations}, dtype={self.dtype.name})"
+        activations = ("" if set(self.activations) == {"sigmoid"}
+                       else f", activations={list(self.activations)}")
+        return f"NeuralNetwork({list(self.shape)}{activations}, dtype={self.dtype.name})"
 
     def __str__(self):
         """The original program's text form: every layer's weights, biases and output."""
@@ -263,13 +262,9 @@ class NeuralNetwork:
         array = _checks.numeric_array(input_values, "input_values", ndims=(1, 2))
         if array.ndim == 1:
             return self._forward_one(self._sample(array, "input_values"))
-        X = _checks.matrix(array, self._shape[0], "input_values", self.dtype, "sample",
+        X = _checks.matrix(array, self.shape[0], "input_values", self.dtype, "sample",
                            check_finite=False)
-        threads = _checks.num_threads(num_threads)
-        out = np.empty((X.shape[0], self._shape[-1]), dtype=self.dtype)
-        work = self._forward_workspace(len(X), threads)
-        bad_row = _core.feedforward(self._sizes, self._kinds, self._params, X, out, work,
-                                    threads)
+        out, bad_row = self._engine.forward(X, _checks.num_threads(num_threads))
         if bad_row >= 0:
             raise _checks.nonfinite_row(bad_row, "input_values", "sample")
         self._check_output(out)
@@ -279,7 +274,7 @@ class NeuralNetwork:
         """Raise if the outputs are not finite because the parameters are not (an
         overflow of finite parameters gives infinite outputs, as in NumPy)."""
         if not np.isfinite(outputs).all():
-            _checks.finite_parameters(self._params, self._shape,
+            _checks.finite_parameters(self.parameters, self.shape,
                                       "the network's parameters are not finite")
 
     def backprop(self, input_values, expected_result):
@@ -311,10 +306,10 @@ class NeuralNetwork:
         """
         x = self._sample(input_values, "input_values")
         y = self._sample(expected_result, "expected_result", layer=-1)
-        loss = "cross_entropy" if self._activations[-1] == "softmax" else "squared_error"
-        grad, _ = self._gradient(x[None, :], y[None, :], np.zeros(1, np.intp), loss, 1)
+        loss = losses.default_for(self.activations[-1]).name
+        grad, _ = self._engine.gradient(x[None, :], y[None, :], np.zeros(1, np.intp), loss, 1)
         self._forward_one(x)
-        return [[w, b] for w, b in reversed(list(zip(*_layout.split(grad, self._shape))))]
+        return [[w, b] for w, b in reversed(list(zip(*_layout.split(grad, self.shape))))]
 
     def dec_weights(self, layer_n, weights_decrement):
         """Subtract ``weights_decrement`` from the weights of layer ``layer_n``.
@@ -334,101 +329,6 @@ class NeuralNetwork:
         self._subtract(self._biases[index], biases_decrement, "biases_decrement",
                        f"biases[{index}]")
 
-    # --- the engine: what the training loops ask of a network ---------------
-
-    @contextlib.contextmanager
-    def _exclusive_training(self):
-        """Hold the network for one training run, after checking that its
-        parameters and optimizer state are finite; RuntimeError if a training
-        run already has it."""
-        if not self._training.acquire(blocking=False):
-            if self._trainer == threading.get_ident():
-                raise RuntimeError("this network is already being trained by this thread "
-                                   "(train or fit was called from inside a training run, "
-                                   "e.g. from its progress callback)")
-            raise RuntimeError("this network is already being trained in another thread")
-        try:
-            self._trainer = threading.get_ident()
-            _checks.finite_parameters(self._params, self._shape,
-                                      "the network's parameters must be finite before "
-                                      "training (were they set through a view?)")
-            if self._optimizer is not None and not np.isfinite(self._optimizer[2]).all():
-                raise ValueError("the network's optimizer state holds NaN or infinity; "
-                                 "network.reset_optimizer() starts it afresh")
-            yield
-        finally:
-            self._trainer = None
-            self._training.release()
-
-    def _check_batch_memory(self, batch_size):
-        _checks.fits_in_memory(_core.train_workspace_size(self._sizes, batch_size)
-                               * self.dtype.itemsize,
-                               f"batch_size={batch_size} needs working memory")
-
-    def _loss_sum(self, X, Y, loss, threads, work=None):
-        """The sum over the rows of the loss: ||a_L - y||^2 for "squared_error"
-        (the original's cost), the cross-entropy for "cross_entropy".  X and Y
-        are C-contiguous arrays of the network's dtype, already checked; work
-        is None or a `_forward_workspace` for them (kept by a caller that
-        computes the loss of the same rows again and again)."""
-        if work is None:
-            work = self._forward_workspace(len(X), threads)
-        return _core.loss_sum(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
-                              work, threads)
-
-    def _forward_workspace(self, n_rows, threads):
-        return _layout.aligned_empty(
-            _core.forward_workspace_size(self._sizes, n_rows, threads), self.dtype)
-
-    def _gradient(self, X, Y, rows, loss, threads, sample_weight=None, work=None):
-        """The mean gradient of the loss over X[rows], Y[rows] (laid out like the
-        parameters), and the sum of the losses; both weighted by
-        ``sample_weight`` (a weight per row of X) when it is given.  ``work``:
-        a buffer from `_gradient_workspace` for batches this large, to reuse."""
-        grad = _layout.aligned_empty(len(self._params), self.dtype)
-        if work is None:
-            work = self._gradient_workspace(len(rows))
-        total = _core.gradient(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
-                               rows, grad, work, threads, sample_weight)
-        return grad, total
-
-    def _gradient_workspace(self, batch_size):
-        return _layout.aligned_empty(_core.train_workspace_size(self._sizes, batch_size),
-                                     self.dtype)
-
-    def _sgd_steps(self, X, Y, rows, learning_step, iterations, threads):
-        """Take ``iterations`` steps of the original's SGD on the batch X[rows], Y[rows].
-
-        Returns None, or the step (counted from 1) whose update made a weight
-        infinite or NaN: the network then holds the weights of the step before.
-        On Ctrl-C (KeyboardInterrupt) the network holds the weights of the
-        last complete step that is finite.
-        """
-        needed = _core.train_workspace_size(self._sizes, len(rows))
-        if len(self._train_work) < needed:
-            self._train_work = _layout.aligned_empty(needed, self.dtype)
-        if self._round_start is None:
-            self._round_start = np.empty_like(self._params)
-        params, start = self._params, self._round_start
-        try:
-            finite = _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows,
-                                     learning_step, iterations, self._train_work, threads,
-                                     start)
-        except KeyboardInterrupt:
-            if not np.isfinite(params).all():
-                params[...] = start
-            raise
-        if finite:
-            return None
-        # Diverged: replay the steps one at a time to find the last finite one.
-        params[...] = start
-        for step in range(1, iterations + 1):
-            if not _core.sgd_steps(self._sizes, self._kinds, params, X, Y, rows,
-                                   learning_step, 1, self._train_work, threads, start):
-                params[...] = start
-                return step
-        raise AssertionError("the replay of a diverged batch stayed finite")
-
     def reset_optimizer(self):
         """Forget the optimizer state (velocities, Adam's moments and step count).
 
@@ -437,75 +337,7 @@ class NeuralNetwork:
         `fit` starts its optimizer afresh.  A `fit` with another optimizer
         than the last one starts afresh by itself.
         """
-        self._optimizer = None
-
-    def _set_optimizer_state(self, name, steps, state):
-        if name not in _STATE_VECTORS or not _checks.is_int(steps) or steps < 0:
-            raise ValueError(f"optimizer state must be (name, steps, array) with a name among "
-                             f"{', '.join(_STATE_VECTORS)} and steps >= 0; got {name!r}, "
-                             f"{steps!r}")
-        size = _STATE_VECTORS[name] * len(self._params)
-        state = np.asarray(state)
-        if state.shape != (size,) or state.dtype != self.dtype:
-            raise ValueError(f"the state of optimizer {name!r} must be a 1-D {self.dtype.name} "
-                             f"array of {size} values; got {state.dtype} of shape {state.shape}")
-        if not np.isfinite(state).all():
-            raise ValueError(f"the state of optimizer {name!r} must be finite")
-        if name == "adam" and (state[len(self._params):] < 0).any():
-            raise ValueError("the state of optimizer 'adam' must hold a second moment >= 0")
-        self._optimizer = (name, int(steps), _layout.aligned_copy(np.ascontiguousarray(state)))
-
-    def _optimizer_state(self, name):
-        """(name, steps, state array) of the optimizer called ``name``, continued
-        from the last fit if it used the same kind of optimizer, else fresh."""
-        size = _STATE_VECTORS[name] * len(self._params)
-        if self._optimizer is None or self._optimizer[0] != name:
-            state = _layout.aligned_empty(size, self.dtype)
-            state[...] = 0
-            self._optimizer = (name, 0, state)
-        return self._optimizer
-
-    def _train_epoch(self, X, Y, rows, batch_size, loss, settings, threads,
-                     sample_weight=None):
-        """One pass over X[rows], Y[rows] in batches of ``batch_size`` with one
-        optimizer step each (see `nnext.fit`); ``settings`` is the optimizer's
-        (see `nnext.optimizers.SGD.settings`), ``sample_weight`` None or a
-        weight per row of X.
-
-        Returns the statistics of the completed batches (an array of rows:
-        the batch's summed loss, its total weight, the sum of the squared
-        weights; each at the parameters its step started from), and None,
-        or the index of the batch whose step made a parameter infinite or
-        NaN: the network then holds the parameters (and optimizer state) of
-        the step before.  On Ctrl-C (KeyboardInterrupt) the network holds
-        those of the last complete step.
-        """
-        name, steps, state = self._optimizer_state(settings["name"])
-        n_batches = -(-len(rows) // batch_size)
-        stats = np.zeros((n_batches, 3))
-        completed = np.zeros(1, np.intp)
-        needed = _core.train_workspace_size(self._sizes, min(batch_size, len(rows)))
-        if len(self._train_work) < needed:
-            self._train_work = _layout.aligned_empty(needed, self.dtype)
-        grad = _layout.aligned_empty(len(self._params), self.dtype)
-        epoch_start = (self._params.copy(), state.copy())
-
-        def run(rows):
-            _core.train_epoch(self._sizes, self._kinds, _core.LOSSES[loss], self._params, X, Y,
-                              rows, sample_weight, batch_size, settings, steps, state, grad,
-                              self._train_work, stats, completed, threads)
-
-        try:
-            run(rows)
-        finally:
-            self._optimizer = (name, steps + int(completed[0]), state)
-        if completed[0] == n_batches:
-            return stats, None
-        failed = int(completed[0])
-        self._params[...], state[...] = epoch_start
-        if failed:
-            run(rows[:failed * batch_size])
-        return stats[:failed], failed
+        self._engine.reset_optimizer()
 
     # --- helpers ---------------------------------------------------------------
 
@@ -513,9 +345,9 @@ class NeuralNetwork:
         """One sample for layer 0 (inputs) or -1 (outputs), checked, as a vector
         of the network's dtype."""
         array = _checks.numeric_array(values, name, ndims=(1,))
-        if len(array) != self._shape[layer]:
+        if len(array) != self.shape[layer]:
             which = "input" if layer == 0 else "output"
-            raise ValueError(f"{name} must have {self._shape[layer]} values (the network's "
+            raise ValueError(f"{name} must have {self.shape[layer]} values (the network's "
                              f"{which} layer); got {len(array)}")
         array = np.ascontiguousarray(array, dtype=self.dtype)
         if not np.isfinite(array).all():
@@ -523,25 +355,26 @@ class NeuralNetwork:
         return array
 
     def _forward_one(self, x):
-        activations = np.empty(sum(self._shape[1:]), self.dtype)
-        _core.forward_layers(self._sizes, self._kinds, self._params, x, activations)
+        activations = self._engine.forward_layers(x)
         self._last_sample = (x.copy(), activations)
-        output = activations[-self._shape[-1]:].copy()
+        output = activations[-self.shape[-1]:].copy()
         self._check_output(output)
         return output
 
-    def _last_activations(self, layer):
-        """Activations of ``layer`` (0 = inputs) for the last single sample."""
+    def last_output(self, layer):
+        """The activations of ``layer`` (0: the inputs) for the last single
+        sample given to `feedforward` or `backprop` (zeros before the first):
+        what ``layers[layer].output`` shows, as in the original."""
         if self._last_sample is None:
-            return np.zeros(self._shape[layer], self.dtype)
+            return np.zeros(self.shape[layer], self.dtype)
         inputs, activations = self._last_sample
         if layer == 0:
             return inputs
-        start = sum(self._shape[1:layer])
-        return activations[start:start + self._shape[layer]]
+        start = sum(self.shape[1:layer])
+        return activations[start:start + self.shape[layer]]
 
     def _layer_index(self, layer_n, name):
-        count = len(self._shape)
+        count = len(self.shape)
         if not _checks.is_int(layer_n) or not -count <= layer_n < count:
             raise ValueError(f"{name} must be an integer from 1 to {count - 1} (or -1 to "
                              f"{1 - count}); got {layer_n!r}")

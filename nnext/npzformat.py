@@ -27,6 +27,7 @@ import zipfile
 import numpy as np
 
 from . import _checks, _layout
+from .activations import check as check_activations
 
 FORMAT = "nnext network"
 VERSION = 1
@@ -140,7 +141,7 @@ def _description(arrays):
     activations = arrays["activations"]
     if activations.ndim != 1 or activations.dtype.kind != "U":
         raise ValueError("activations must be a 1-D array of strings")
-    activations = _checks.activations([str(name) for name in activations], len(shape) - 1)
+    activations = check_activations([str(name) for name in activations], len(shape) - 1)
     return shape, activations
 
 

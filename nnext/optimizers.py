@@ -1,9 +1,13 @@
-"""The optimizers of `nnext.fit`: their settings, checked.
+"""The optimizers of `nnext.fit` and of the scikit-learn estimators.
 
 Each step moves the parameters w by their mean gradient g over a batch, with
-weight decay ``l2`` on the weights (not the biases): d = g + l2 w.  The steps
-themselves run in the compiled core, which keeps each optimizer's state
-(velocities, Adam's moments and step count) beside the network's parameters.
+weight decay ``l2`` on the weights (not the biases): d = g + l2 w.  An
+optimizer object holds its settings, checked, and declares how much state it
+keeps: ``state_vectors`` vectors as long as the parameters (momentum's
+velocity; Adam's two moments), which the engine keeps beside the parameters
+with the count of steps taken.  The steps themselves run in the compiled
+core, which reads the settings (`settings`) and knows each optimizer by its
+``code``.
 """
 from . import _checks
 
@@ -17,6 +21,8 @@ class SGD:
     """
 
     name = "sgd"
+    code = 0
+    state_vectors = 0
 
     def __init__(self, learning_rate=0.01):
         self.learning_rate = _checks.positive_float(learning_rate, "learning_rate")
@@ -25,10 +31,17 @@ class SGD:
         settings = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"{type(self).__name__}({settings})"
 
-    def settings(self, **extra):
-        """The settings the core's training loop reads: the name, these
-        attributes, and ``extra`` (such as the weight decay ``l2``)."""
-        return {"name": self.name, **vars(self), **extra}
+    def settings(self, l2=0.0, l2_over_weight=False):
+        """The settings the core's epoch reads: the name, these attributes, the
+        weight decay ``l2``, and whether its gradient l2 w is divided by the
+        batch's total sample weight (scikit-learn's alpha)."""
+        return {"name": self.name, **vars(self), "l2": float(l2),
+                "l2_over_weight": bool(l2_over_weight)}
+
+    @staticmethod
+    def check_state(state):
+        """Raise ValueError unless ``state`` (one row per state vector) is a state
+        this optimizer can reach."""
 
 
 class Momentum(SGD):
@@ -39,17 +52,19 @@ class Momentum(SGD):
     Parameters
     ----------
     learning_rate : float > 0, optional
-    momentum : float in [0, 1), optional
+    momentum : float in [0, 1], optional
     nesterov : bool, optional
     """
 
     name = "momentum"
+    code = 1
+    state_vectors = 1
 
     def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=False):
         super().__init__(learning_rate)
         self.momentum = _checks.nonnegative_float(momentum, "momentum")
-        if self.momentum >= 1:
-            raise ValueError(f"momentum must be a number in [0, 1); got {momentum!r}")
+        if self.momentum > 1:
+            raise ValueError(f"momentum must be a number in [0, 1]; got {momentum!r}")
         self.nesterov = _checks.flag(nesterov, "nesterov")
 
 
@@ -64,11 +79,20 @@ class Adam(SGD):
     learning_rate : float > 0, optional
     beta1, beta2 : float in [0, 1), optional
     epsilon : float > 0, optional
+    epsilon_hat : bool, optional
+        Keyword only.  Add epsilon to sqrt(v) before the bias correction
+        instead of after it: w -= learning_rate * sqrt(1 - beta2^t) / (1 -
+        beta1^t) * m / (sqrt(v) + epsilon) (Kingma and Ba's "epsilon hat",
+        scikit-learn's form).  The steps differ only where sqrt(v_hat) is
+        near epsilon.
     """
 
     name = "adam"
+    code = 2
+    state_vectors = 2
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, *,
+                 epsilon_hat=False):
         super().__init__(learning_rate)
         for name, value in (("beta1", beta1), ("beta2", beta2)):
             checked = _checks.nonnegative_float(value, name)
@@ -76,8 +100,15 @@ class Adam(SGD):
                 raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
             setattr(self, name, checked)
         self.epsilon = _checks.positive_float(epsilon, "epsilon")
+        self.epsilon_hat = _checks.flag(epsilon_hat, "epsilon_hat")
+
+    @staticmethod
+    def check_state(state):
+        if (state[1] < 0).any():
+            raise ValueError("the state of optimizer 'adam' must hold a second moment >= 0")
 
 
+#: The optimizers by name.
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}
 
 

@@ -50,7 +50,7 @@ import warnings
 
 import numpy as np
 
-from . import _checks, _layout
+from . import _checks, _layout, losses, optimizers
 from .network import NeuralNetwork
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -183,12 +183,12 @@ class _BaseMLP(BaseEstimator):
         threads = _checks.num_threads(self.num_threads)
         # BLAS threads that spin after NumPy's or SciPy's small products would
         # take the cores from the core's threads: one BLAS thread meanwhile.
-        with self.network_._exclusive_training(), _one_blas_thread():
+        with self.network_.engine.training(), _one_blas_thread():
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, y, sample_weight, threads)
             else:
                 self._fit_stochastic(X, y, sample_weight, incremental, threads)
-        if not np.isfinite(self.network_._params).all():
+        if not np.isfinite(self.network_.parameters).all():
             raise ValueError(NON_FINITE)
         return self
 
@@ -221,10 +221,10 @@ class _BaseMLP(BaseEstimator):
         if not hasattr(self, "t_"):
             self.n_iter_ = self.t_ = 0
             self._reset_statistics()
-        self._best_params = self.network_._params.copy()
+        self._best_params = self.network_.parameters.copy()
 
     def _reset_statistics(self):
-        self._best_params = self.network_._params.copy()
+        self._best_params = self.network_.parameters.copy()
         if self.solver == "lbfgs":
             for name in ("loss_curve_", "best_loss_", "validation_scores_",
                          "best_validation_score_"):
@@ -242,20 +242,39 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = None
 
     def _loss_name(self):
-        return {"softmax": "cross_entropy", "logistic": "cross_entropy",
-                "exp": "poisson"}.get(self.out_activation_, "squared_error")
+        """scikit-learn's loss: the log-loss for a logistic output too."""
+        if self.out_activation_ == "logistic":
+            return "cross_entropy"
+        return losses.default_for(ACTIVATIONS[self.out_activation_]).name
 
     def _loss_scale(self):
         """scikit-learn's loss per unit of the core's summed loss: its squared
         loss is half the mean over the outputs."""
-        return 0.5 / self.n_outputs_ if self._loss_name() == "squared_error" else 1.0
+        loss = losses.LOSSES[self._loss_name()]
+        return loss.scale / self.n_outputs_ if loss.name == "squared_error" else loss.scale
+
+    def _new_optimizer(self):
+        """The optimizer of a stochastic fit, built from the parameters as
+        scikit-learn builds its own: ``_optimizer.learning_rate`` is the rate
+        the schedule has reached."""
+        if self.solver == "adam":
+            return optimizers.Adam(self.learning_rate_init, self.beta_1, self.beta_2,
+                                   self.epsilon, epsilon_hat=True)
+        return optimizers.Momentum(self.learning_rate_init, self.momentum,
+                                   self.nesterovs_momentum)
+
+    def _iteration_ends(self):
+        """After an epoch: the "invscaling" schedule of sgd sets the rate."""
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._optimizer.learning_rate = (self.learning_rate_init
+                                             / (self.t_ + 1) ** self.power_t)
 
     # --- sgd and adam ----------------------------------------------------------------
 
     def _fit_stochastic(self, X, y, sample_weight, incremental, threads):
         if not incremental or not hasattr(self, "_optimizer"):
             self.network_.reset_optimizer()
-            self._optimizer = _Optimizer(self)
+            self._optimizer = self._new_optimizer()
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         X, y, sample_weight, X_val, y_val, weight_val = self._split(X, y, sample_weight)
@@ -277,9 +296,9 @@ class _BaseMLP(BaseEstimator):
                 if self.shuffle:
                     rows = rows[_permutation(n_samples, self._random_state)]
                 if not diverged:
-                    stats, failed = self.network_._train_epoch(
-                        X, y, rows, batch_size, loss, self._optimizer.settings(self.alpha), threads,
-                        sample_weight)
+                    stats, failed = self.network_.engine.train_epoch(
+                        X, y, rows, batch_size, loss, self._optimizer.settings(
+                            l2=self.alpha, l2_over_weight=True), threads, sample_weight)
                     diverged = failed is not None
                     if diverged and not self.early_stopping:
                         raise ValueError(
@@ -296,7 +315,7 @@ class _BaseMLP(BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(X_val, y_val, weight_val, threads, diverged)
-                self._optimizer.iteration_ends(self.t_)
+                self._iteration_ends()
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._stop():
                         break
@@ -310,7 +329,7 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
         if self.early_stopping:
-            self.network_._params[...] = self._best_params
+            self.network_.parameters[...] = self._best_params
 
     def _split(self, X, y, sample_weight):
         """The training part and (with early_stopping) the validation part:
@@ -354,7 +373,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_params = self.network_._params.copy()
+                self._best_params = self.network_.parameters.copy()
         else:
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
@@ -417,13 +436,13 @@ class _BaseMLP(BaseEstimator):
         penalty parts of its last call."""
         network = self.network_
         loss = self._loss_name()
-        scale = 0.5 if loss == "squared_error" else 1.0
+        scale = losses.LOSSES[loss].scale
         total_weight = len(X) if sample_weight is None else float(sample_weight.sum())
         if total_weight <= 0:
             raise ValueError("sample_weight must not be 0 for every sample")
         chunks = [np.arange(start, min(start + LBFGS_CHUNK, len(X)), dtype=np.intp)
                   for start in range(0, len(X), LBFGS_CHUNK)]
-        work = network._gradient_workspace(len(chunks[0]))
+        work = network.engine.gradient_workspace(len(chunks[0]))
         n_weights = sum(weights.size for weights in network.weights)
         parts = {}
 
@@ -432,7 +451,7 @@ class _BaseMLP(BaseEstimator):
             gradient = np.zeros(len(packed))
             data_loss = 0.0
             for rows in chunks:
-                grad, total = network._gradient(X, y, rows, loss, threads, sample_weight, work)
+                grad, total = network.engine.gradient(X, y, rows, loss, threads, sample_weight, work)
                 chunk_weight = len(rows) if sample_weight is None else sample_weight[rows].sum()
                 gradient += chunk_weight * _pack(*_layout.split(grad, network.shape))
                 data_loss += total
@@ -846,33 +865,3 @@ def _unpack(packed, network):
     for biases in network.biases:
         biases[...] = packed[start:start + len(biases)]
         start += len(biases)
-
-
-class _Optimizer:
-    """The optimizer of a stochastic fit, as scikit-learn's estimators keep it:
-    the estimator's settings when the fit began, and the learning rate the
-    schedule has reached (``clf._optimizer.learning_rate``); its state lives
-    in the network."""
-
-    def __init__(self, estimator):
-        self.solver, self.schedule = estimator.solver, estimator.learning_rate
-        self.learning_rate_init = self.learning_rate = float(estimator.learning_rate_init)
-        self.power_t = float(estimator.power_t)
-        self.momentum, self.nesterov = float(estimator.momentum), bool(
-            estimator.nesterovs_momentum)
-        self.beta_1, self.beta_2 = float(estimator.beta_1), float(estimator.beta_2)
-        self.epsilon = float(estimator.epsilon)
-
-    def iteration_ends(self, samples_seen):
-        """After an epoch: the "invscaling" schedule of sgd sets the rate."""
-        if self.solver == "sgd" and self.schedule == "invscaling":
-            self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t
-
-    def settings(self, alpha):
-        """The settings the core's epoch reads, with the L2 penalty ``alpha``."""
-        decay = dict(l2=float(alpha), l2_over_weight=True)
-        if self.solver == "adam":
-            return dict(name="adam", learning_rate=self.learning_rate_init, beta1=self.beta_1,
-                        beta2=self.beta_2, epsilon=self.epsilon, epsilon_hat=True, **decay)
-        return dict(name="momentum", learning_rate=self.learning_rate, momentum=self.momentum,
-                    nesterov=self.nesterov, **decay)

@@ -1,12 +1,12 @@
 """Training by stochastic gradient descent, with the original program's stopping rule."""
 import logging
-import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import _checks, losses
+from ._loop import diverged, training_run
 from .network import check_network
 from .progress import RoundInfo, reporter
 
@@ -192,9 +192,11 @@ class Trainer:
         ...                        batch_iterations=20, batch_size=50, seed=0)
         """
         check_network(network)
-        if network.activations[-1] == "softmax":
-            raise ValueError("Trainer.train minimises the squared error, which cannot train a "
-                             "softmax output layer; use nnext.fit with loss='cross_entropy'")
+        output = network.activations[-1]
+        if output not in losses.LOSSES["squared_error"].outputs:
+            raise ValueError(f"Trainer.train minimises the squared error, which cannot train a "
+                             f"{output} output layer; use nnext.fit with "
+                             f"loss={losses.default_for(output).name!r}")
         settings = _Settings(
             learning_step=_checks.positive_float(learning_step, "learning_step"),
             batch_iterations=_checks.positive_int(batch_iterations, "batch_iterations"),
@@ -209,15 +211,14 @@ class Trainer:
         cost_batch_size = _optional(_checks.positive_int, cost_estimator_batch_size,
                                     "cost_estimator_batch_size")
         report = reporter(progress)
-        network._check_batch_memory(settings.batch_size)
+        network.engine.check_batch_memory(settings.batch_size)
         rng = _checks.generator(seed)
         X, Y = training_arrays(training_data, network)
         if settings.batch_size > len(X):
             warnings.warn(f"batch_size ({settings.batch_size}) is larger than the training "
                           f"data ({len(X)} samples); batches repeat samples", stacklevel=2)
         X_cost, Y_cost = _cost_estimation_samples(X, Y, cost_batch_size, rng)
-        with network._exclusive_training():
-            return _run(network, X, Y, X_cost, Y_cost, settings, rng, report)
+        return _run(network, X, Y, X_cost, Y_cost, settings, rng, report)
 
     def make_batch(self, samples, size, *, seed=None):
         """Return ``size`` samples drawn at random, with replacement, from ``samples``.
@@ -262,7 +263,7 @@ class Trainer:
         if isinstance(batch, list) and not batch:
             return 0.0
         X, Y = training_arrays(batch, network)
-        return network._loss_sum(X, Y, "squared_error", threads)
+        return network.engine.loss_sum(X, Y, "squared_error", threads)
 
 
 @dataclass
@@ -278,47 +279,35 @@ class _Settings:
 
 def _run(network, X, Y, X_cost, Y_cost, settings, rng, report):
     """The rounds of `Trainer.train`, on checked arrays."""
+    engine = network.engine
     result = TrainingResult()
-    started = time.perf_counter()
-    cost_work = network._forward_workspace(len(X_cost), settings.threads)
-    result.initial_cost = result.best_cost = network._loss_sum(
-        X_cost, Y_cost, "squared_error", settings.threads, cost_work)
-    rule = StoppingRule(result.initial_cost, settings.min_improvement, settings.patience)
-    try:
+    with training_run(network, report, logger, "round") as run:
+        cost_work = engine.forward_workspace(len(X_cost), settings.threads)
+        result.initial_cost = result.best_cost = engine.loss_sum(
+            X_cost, Y_cost, "squared_error", settings.threads, cost_work)
+        rule = StoppingRule(result.initial_cost, settings.min_improvement, settings.patience)
         while not rule.done:
             if settings.max_rounds is not None and result.rounds >= settings.max_rounds:
-                result.stopped_because = "max_rounds"
+                run.stopped_because = "max_rounds"
                 break
             rows = rng.integers(0, len(X), settings.batch_size, dtype=np.intp)
-            failed_step = network._sgd_steps(X, Y, rows, settings.learning_step,
-                                             settings.batch_iterations, settings.threads)
+            failed_step = engine.sgd_round(X, Y, rows, settings.learning_step,
+                                           settings.batch_iterations, settings.threads)
             if failed_step is not None:
-                raise FloatingPointError(
-                    f"the weights became infinite or NaN at step {failed_step} of round "
-                    f"{result.rounds + 1}: learning_step={settings.learning_step} is too "
-                    f"large for this data, try a smaller one. The network keeps the weights "
-                    f"of the last finite step.")
-            cost = network._loss_sum(X_cost, Y_cost, "squared_error", settings.threads,
-                                     cost_work)
+                raise diverged(f"at step {failed_step} of round {result.rounds + 1}",
+                               "learning_step", settings.learning_step)
+            cost = engine.loss_sum(X_cost, Y_cost, "squared_error", settings.threads,
+                                   cost_work)
             result.costs.append(cost)
             result.rounds += 1
             rule.update(cost)
             result.best_cost = rule.best_cost
-            info = RoundInfo(result.rounds, cost, rule.best_cost,
-                             _rounds_left(rule, result.rounds, settings.max_rounds),
-                             time.perf_counter() - started)
-            logger.debug("%s", info)
-            report(info)
+            run.done(RoundInfo(result.rounds, cost, rule.best_cost,
+                               _rounds_left(rule, result.rounds, settings.max_rounds),
+                               run.elapsed()))
         else:
-            result.stopped_because = "no improvement"
-    except KeyboardInterrupt:
-        result.stopped_because = "interrupted"
-        warnings.warn(f"training interrupted after {result.rounds} complete rounds; "
-                      f"the network keeps the weights of the last complete step",
-                      stacklevel=3)
-    finally:
-        result.training_time = time.perf_counter() - started
-        getattr(report, "close", lambda: None)()
+            run.stopped_because = "no improvement"
+    result.stopped_because, result.training_time = run.stopped_because, run.training_time
     logger.info("trained %d rounds in %.1f s: best cost %.6g, stopped: %s", result.rounds,
                 result.training_time, result.best_cost, result.stopped_because)
     return result

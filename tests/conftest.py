@@ -3,7 +3,7 @@ import os
 import pytest
 
 import nnext
-from nnext import _core
+from nnext import engine
 
 #: The bundled MNIST files (a checkout has them; the sdist leaves them out).
 MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "mnist")
@@ -13,8 +13,8 @@ needs_mnist = pytest.mark.skipif(
 
 
 def pytest_report_header(config):
-    build = "bounds-checked debug build" if _core.debug_build else "release build"
-    return (f"nnext {nnext.__version__} from {nnext.__file__} ({build}, {_core.kernels} "
+    build = "bounds-checked debug build" if engine.debug_build else "release build"
+    return (f"nnext {nnext.__version__} from {nnext.__file__} ({build}, {engine.kernels()} "
             f"kernels)")
 
 
@@ -22,20 +22,20 @@ def pytest_report_header(config):
 def probe():
     """Look for Ctrl-C at every opportunity in the core, calling a probe each time."""
     def install(function):
-        _core._set_interrupt_probe(function, 1)
+        engine.set_interrupt_probe(function, 1)
     yield install
-    _core._set_interrupt_probe(None)
+    engine.set_interrupt_probe(None)
 
 
 # The variant chosen at import (the widest, unless NNEXT_KERNELS says otherwise).
-INITIAL_KERNELS = _core.kernels
+INITIAL_KERNELS = engine.kernels()
 
 
-@pytest.fixture(params=_core.KERNELS)
+@pytest.fixture(params=engine.KERNELS)
 def each_kernel_variant(request):
     """Run a test with each kernel variant: baseline, AVX2 + FMA, AVX-512."""
-    if request.param not in _core.AVAILABLE_KERNELS:
+    if request.param not in engine.AVAILABLE_KERNELS:
         pytest.skip(f"this CPU cannot run the {request.param} kernels")
-    _core.use_kernels(request.param)
+    engine.use_kernels(request.param)
     yield request.param
-    _core.use_kernels(INITIAL_KERNELS)
+    engine.use_kernels(INITIAL_KERNELS)

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 import nnext
-from nnext import _core
+from nnext import engine
 
 PINNED = os.path.join(os.path.dirname(__file__), "data", "pinned_training.npz")
 PROBLEM = dict(shape=[6, 5, 4, 3], n_samples=200, seed=11, rounds=25)
@@ -42,12 +42,12 @@ def main():
     """Record the weights of every variant this CPU runs (keeping the others)."""
     with np.load(PINNED) as old:
         arrays = dict(old)
-    initial = _core.kernels
-    for variant in _core.AVAILABLE_KERNELS:
-        _core.use_kernels(variant)
+    initial = engine.kernels()
+    for variant in engine.AVAILABLE_KERNELS:
+        engine.use_kernels(variant)
         for dtype in ("float64", "float32"):
             arrays[f"{variant}_{dtype}"] = trained(dtype)
-    _core.use_kernels(initial)
+    engine.use_kernels(initial)
     np.savez(PINNED, **arrays)
     print(sorted(arrays))
 

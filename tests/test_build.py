@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from nnext import _core
+from nnext import engine
 
 
 def requested(name, default):
@@ -14,13 +14,13 @@ def requested(name, default):
 
 
 def test_debug_build_matches_the_request():
-    assert _core.debug_build == requested("NNEXT_DEBUG_CYTHON", "0")
+    assert engine.debug_build == requested("NNEXT_DEBUG_CYTHON", "0")
 
 
 def test_openmp_matches_the_request():
     # The compilers this project builds with accept -fopenmp, so OpenMP is
     # missing exactly when NNEXT_OPENMP=0 asked for a serial core.
-    assert _core.openmp == requested("NNEXT_OPENMP", "1")
+    assert engine.openmp == requested("NNEXT_OPENMP", "1")
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="reads Linux's memory map")
@@ -40,33 +40,33 @@ def test_the_widest_kernels_this_cpu_runs_are_chosen():
         widest = "avx2"
     else:
         widest = "baseline"
-    assert _core.AVAILABLE_KERNELS == _core.KERNELS[:_core.KERNELS.index(widest) + 1]
-    assert _core.kernels == os.environ.get("NNEXT_KERNELS", widest)
+    assert engine.AVAILABLE_KERNELS == engine.KERNELS[:engine.KERNELS.index(widest) + 1]
+    assert engine.kernels() == os.environ.get("NNEXT_KERNELS", widest)
 
 
 def test_kernels_can_be_chosen_by_name():
-    initial = _core.kernels
+    initial = engine.kernels()
     try:
-        for name in _core.AVAILABLE_KERNELS:
-            assert _core.use_kernels(name) == name == _core.kernels
+        for name in engine.AVAILABLE_KERNELS:
+            assert engine.use_kernels(name) == name == engine.kernels()
         with pytest.raises(ValueError, match="kernels must be one of baseline, avx2, avx512; "
                                              "got 'sse'"):
-            _core.use_kernels("sse")
+            engine.use_kernels("sse")
     finally:
-        _core.use_kernels(initial)
+        engine.use_kernels(initial)
 
 
 @pytest.mark.parametrize("value", ["baseline", "avx2", "bogus"])
 def test_the_environment_names_the_kernels(value, tmp_path):
-    script = "from nnext import _core; print(_core.kernels)"
+    script = "from nnext import engine; print(engine.kernels())"
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                env={**os.environ, "NNEXT_KERNELS": value}, cwd=tmp_path,
                                timeout=60)
     if value == "bogus":
         assert "NNEXT_KERNELS must be one of baseline, avx2, avx512; got 'bogus'" in completed.stderr
     else:
-        assert completed.stdout.strip() == min(value, _core.AVAILABLE_KERNELS[-1],
-                                               key=_core.KERNELS.index)
+        assert completed.stdout.strip() == min(value, engine.AVAILABLE_KERNELS[-1],
+                                               key=engine.KERNELS.index)
 
 
 def test_one_version_everywhere():

@@ -39,23 +39,23 @@ def as_float64(network):
 
 
 def core_cost(network, X, Y, threads=1):
-    work = np.empty(_core.forward_workspace_size(network._sizes, len(X), threads), network.dtype)
-    return _core.loss_sum(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+    work = np.empty(_core.forward_workspace_size(network.engine.sizes, len(X), threads), network.dtype)
+    return _core.loss_sum(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
                           work, threads)
 
 
 def core_gradient(network, X, Y, rows, threads=1):
-    grad = np.empty_like(network._params)
-    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
-    _core.gradient(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+    grad = np.empty_like(network.parameters)
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, len(rows)), network.dtype)
+    _core.gradient(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
                    np.asarray(rows, np.intp), grad,
                    work, threads)
     return grad
 
 
 def core_steps(network, X, Y, rows, learning_step, iterations, threads=1):
-    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
-    _core.sgd_steps(network._sizes, network._kinds, network._params, X, Y,
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, len(rows)), network.dtype)
+    _core.sgd_steps(network.engine.sizes, network.engine.kinds, network.parameters, X, Y,
                     np.asarray(rows, np.intp),
                     learning_step, iterations, work, threads)
 
@@ -93,7 +93,7 @@ def test_results_do_not_depend_on_the_thread_count(dtype, shape):
         out = twin.feedforward(X, num_threads=threads)
         cost = core_cost(twin, X, Y, threads)
         grad = core_gradient(twin, X, Y, rows, threads)
-        results.append((twin._params, out, cost, grad))
+        results.append((twin.parameters, out, cost, grad))
     for params, out, cost, grad in results[1:]:
         np.testing.assert_array_equal(params, results[0][0])
         np.testing.assert_array_equal(out, results[0][1])
@@ -137,7 +137,7 @@ def test_gradient_is_the_mean_of_the_reference_backprop(shape, dtype, threads):
 def test_forward_layers_gives_every_layer_of_the_reference(shape, dtype):
     network, X, _ = random_problem(shape, dtype, n_samples=1)
     acts = np.empty(sum(shape[1:]), dtype)
-    _core.forward_layers(network._sizes, network._kinds, network._params, X[0], acts)
+    _core.forward_layers(network.engine.sizes, network.engine.kinds, network.parameters, X[0], acts)
     weights, biases = as_float64(network)
     a, start = X[0].astype(np.float64), 0
     for w, b in zip(weights, biases):
@@ -158,7 +158,7 @@ def test_kernel_variants_agree_to_rounding():
             _core.use_kernels(variant)
             network, X, Y = random_problem([300, 41, 30, 9], dtype, n_samples=200)
             core_steps(network, X, Y, np.arange(151), 0.5, 20, threads=2)
-            results[variant] = network._params
+            results[variant] = network.parameters
         _core.use_kernels(initial)
         for variant, params in results.items():
             np.testing.assert_allclose(params, results["baseline"], rtol=tolerance,
@@ -188,18 +188,18 @@ def test_step_follows_finite_difference_gradient(shape):
     # A step with learning_step h moves the parameters by -h times the mean
     # gradient of 1/2 ||a - y||^2, which central differences estimate.
     network, X, Y = random_problem(shape, np.float64, n_samples=6)
-    before = network._params.copy()
+    before = network.parameters.copy()
     h = 1e-3
     core_steps(network, X, Y, np.arange(len(X)), h, 1)
-    step_gradient = (before - network._params) / h
+    step_gradient = (before - network.parameters) / h
 
     numeric = np.empty_like(before)
     eps = 1e-6
     for i in range(len(before)):
         costs = []
         for sign in (+1, -1):
-            network._params[...] = before
-            network._params[i] += sign * eps
+            network.parameters[...] = before
+            network.parameters[i] += sign * eps
             costs.append(half_squared_error(network, X, Y))
         numeric[i] = (costs[0] - costs[1]) / (2 * eps)
     np.testing.assert_allclose(step_gradient, numeric, rtol=1e-5, atol=1e-9)
@@ -229,14 +229,14 @@ def test_steps_are_reproducible_and_accept_read_only_data():
     rows = [3, 1, 4, 1, 5]
     core_steps(network, X, Y, rows, 0.5, 7)
     core_steps(twin, X, Y, rows, 0.5, 7)
-    np.testing.assert_array_equal(network._params, twin._params)
+    np.testing.assert_array_equal(network.parameters, twin.parameters)
 
 
 def test_zero_iterations_changes_nothing():
     network, X, Y = random_problem([4, 3], np.float64)
-    before = network._params.copy()
+    before = network.parameters.copy()
     core_steps(network, X, Y, [0, 1], 0.5, 0)
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
 
 
 # One thread; two sharing the steps of layers 2..L; two with a copy of layers
@@ -261,25 +261,25 @@ def edges_of_every_layer(shape):
 @pytest.mark.parametrize("iterations", [0, 3])
 def test_steps_save_the_parameters_and_report_them_finite(shape, threads, iterations):
     network, X, Y = random_problem(shape, np.float64, n_samples=200)
-    before = network._params.copy()
+    before = network.parameters.copy()
     saved = np.full_like(before, np.nan)
-    work = np.empty(_core.train_workspace_size(network._sizes, 151))
-    finite = _core.sgd_steps(network._sizes, network._kinds, network._params, X, Y,
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, 151))
+    finite = _core.sgd_steps(network.engine.sizes, network.engine.kinds, network.parameters, X, Y,
                              np.arange(151), 0.5, iterations, work, threads, saved)
     np.testing.assert_array_equal(saved, before)
     assert finite is True
-    assert np.isfinite(network._params).all()
-    assert iterations == 0 or not np.array_equal(network._params, before)
+    assert np.isfinite(network.parameters).all()
+    assert iterations == 0 or not np.array_equal(network.parameters, before)
 
 
 @pytest.mark.parametrize("shape, threads", STEP_SPLITS)
 def test_steps_report_any_parameter_that_is_not_finite(shape, threads):
     network, X, Y = random_problem(shape, np.float32, n_samples=200)
-    work = np.empty(_core.train_workspace_size(network._sizes, 151), np.float32)
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, 151), np.float32)
     for position in edges_of_every_layer(shape):
         twin = network.copy()
-        twin._params[position] = np.inf if position % 2 else np.nan
-        assert not _core.sgd_steps(twin._sizes, twin._kinds, twin._params, X, Y,
+        twin.parameters[position] = np.inf if position % 2 else np.nan
+        assert not _core.sgd_steps(twin.engine.sizes, twin.engine.kinds, twin.parameters, X, Y,
                                    np.arange(151), 0.5, 0, work, threads), position
 
 
@@ -303,18 +303,18 @@ def test_ctrl_c_leaves_the_last_complete_step(probe, phase, complete_steps):
     probe(ctrl_c_at(3, phase, calls))
     with pytest.raises(KeyboardInterrupt):
         core_steps(network, X, Y, rows, 0.5, 10, threads=2)
-    np.testing.assert_array_equal(network._params, replay._params)
+    np.testing.assert_array_equal(network.parameters, replay.parameters)
     assert calls[-1] == (3, phase)
     assert calls[:2] == [(0, "forward"), (0, "update")]
 
 
 def test_ctrl_c_during_a_gradient_leaves_the_gradient_unwritten(probe):
     network, X, Y = random_problem([5, 4, 3], np.float64)
-    grad = np.full_like(network._params, 7.0)
-    work = np.empty(_core.train_workspace_size(network._sizes, 3))
+    grad = np.full_like(network.parameters, 7.0)
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, 3))
     probe(ctrl_c_at(0, "forward", []))
     with pytest.raises(KeyboardInterrupt):
-        _core.gradient(network._sizes, network._kinds, SQUARED_ERROR, network._params, X, Y,
+        _core.gradient(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
                        np.arange(3, dtype=np.intp),
                        grad, work)
     assert (grad == 7.0).all()
@@ -330,13 +330,13 @@ class TestDriverChecks:
 
     def setup_method(self):
         self.network, self.X, self.Y = random_problem([4, 3, 2], np.float64, n_samples=5)
-        self.work = np.empty(_core.train_workspace_size(self.network._sizes, 2))
+        self.work = np.empty(_core.train_workspace_size(self.network.engine.sizes, 2))
 
     def steps(self, sizes=None, kinds=None, params=None, X=None, Y=None, rows=(0, 1),
               work=None, saved=None):
-        _core.sgd_steps(self.network._sizes if sizes is None else sizes,
-                        self.network._kinds if kinds is None else np.array(kinds, np.intc),
-                        self.network._params if params is None else params,
+        _core.sgd_steps(self.network.engine.sizes if sizes is None else sizes,
+                        self.network.engine.kinds if kinds is None else np.array(kinds, np.intc),
+                        self.network.parameters if params is None else params,
                         self.X if X is None else X, self.Y if Y is None else Y,
                         np.asarray(rows, np.intp), 0.5, 1,
                         self.work if work is None else work, 1, saved)
@@ -372,14 +372,14 @@ class TestDriverChecks:
 
     def test_gradient_refuses_a_grad_of_the_wrong_length(self):
         with pytest.raises(ValueError, match="grad must hold 23 values; got 22"):
-            _core.gradient(self.network._sizes, self.network._kinds, SQUARED_ERROR,
-                           self.network._params, self.X, self.Y,
+            _core.gradient(self.network.engine.sizes, self.network.engine.kinds, SQUARED_ERROR,
+                           self.network.parameters, self.X, self.Y,
                            np.zeros(1, np.intp), np.empty(22), self.work)
 
     def test_forward_layers_refuses_short_buffers(self):
         with pytest.raises(ValueError, match="acts must hold at least 5 values; got 4"):
-            _core.forward_layers(self.network._sizes, self.network._kinds,
-                                 self.network._params, self.X[0],
+            _core.forward_layers(self.network.engine.sizes, self.network.engine.kinds,
+                                 self.network.parameters, self.X[0],
                                  np.empty(4))
 
 

@@ -43,8 +43,8 @@ def as_lists(network):
 
 
 def core_loss(network, X, Y, loss):
-    work = np.empty(_core.forward_workspace_size(network._sizes, len(X), 1), network.dtype)
-    return _core.loss_sum(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+    work = np.empty(_core.forward_workspace_size(network.engine.sizes, len(X), 1), network.dtype)
+    return _core.loss_sum(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
                           work, 1)
 
 
@@ -55,9 +55,9 @@ def mean_loss(network, X, Y, loss):
 
 def core_gradient(network, X, Y, loss, threads=1, sample_weight=None, rows=None):
     rows = np.arange(len(X), dtype=np.intp) if rows is None else np.asarray(rows, np.intp)
-    grad = np.empty_like(network._params)
-    work = np.empty(_core.train_workspace_size(network._sizes, len(rows)), network.dtype)
-    total = _core.gradient(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+    grad = np.empty_like(network.parameters)
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, len(rows)), network.dtype)
+    total = _core.gradient(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
                            rows, grad, work, threads, sample_weight)
     return grad, total
 
@@ -108,8 +108,8 @@ def test_activations_of_infinities_and_nan(dtype):
         network.weights[0][...] = 1
         network.biases[0][...] = 0
         out = np.empty((4, 1), dtype)
-        work = np.empty(_core.forward_workspace_size(network._sizes, 4, 1), dtype)
-        _core.feedforward(network._sizes, network._kinds, network._params, z, out, work, 1)
+        work = np.empty(_core.forward_workspace_size(network.engine.sizes, 4, 1), dtype)
+        _core.feedforward(network.engine.sizes, network.engine.kinds, network.parameters, z, out, work, 1)
         np.testing.assert_array_equal(out[:, 0], np.array(values, dtype))
 
 
@@ -166,7 +166,7 @@ def test_softmax_and_cross_entropy_survive_extreme_logits(dtype):
 # --- gradients ----------------------------------------------------------------------
 
 def numeric_gradient(network, X, Y, loss, eps=1e-6):
-    params = network._params
+    params = network.parameters
     grad = np.empty_like(params)
     for i in range(len(params)):
         saved = params[i]
@@ -222,16 +222,16 @@ def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before,
                 **SETTINGS[name], **extra}
     n_batches = -(-len(rows) // batch_size)
     stats, completed = np.zeros((n_batches, 3)), np.zeros(1, np.intp)
-    work = np.empty(_core.train_workspace_size(network._sizes, batch_size), network.dtype)
-    _core.train_epoch(network._sizes, network._kinds, LOSS[loss], network._params, X, Y,
+    work = np.empty(_core.train_workspace_size(network.engine.sizes, batch_size), network.dtype)
+    _core.train_epoch(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
                       np.asarray(rows, np.intp), sample_weight, batch_size, settings,
-                      steps_before, state, np.empty_like(network._params), work, stats,
+                      steps_before, state, np.empty_like(network.parameters), work, stats,
                       completed, threads)
     return stats, int(completed[0])
 
 
 def state_size(name, network):
-    return {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[name] * len(network._params)
+    return {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[name] * len(network.parameters)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -294,7 +294,7 @@ def test_adam_epsilon_hat_changes_only_where_epsilon_enters():
             state = np.zeros(state_size("adam", network))
             core_epoch(network, X, Y, np.arange(len(X)), 8, "squared_error", "adam", state, 0,
                        epsilon=epsilon, epsilon_hat=eps_hat)
-            runs[eps_hat, epsilon] = network._params
+            runs[eps_hat, epsilon] = network.parameters
     np.testing.assert_allclose(runs[True, 1e-8], runs[False, 1e-8], rtol=1e-5)
     assert np.abs(runs[True, 1e-1] - runs[False, 1e-1]).max() > 1e-4
 
@@ -333,10 +333,10 @@ def test_integer_weights_equal_repeated_rows_and_zero_weights_no_rows():
     # A batch that weighs nothing has no gradient (and its step no decay).
     nothing, total = core_gradient(network, X, Y, "cross_entropy", sample_weight=np.zeros(30))
     assert total == 0 and not nothing.any()
-    before = network._params.copy()
+    before = network.parameters.copy()
     stats, _ = core_epoch(network, X, Y, np.arange(30), 30, "cross_entropy", "sgd", np.zeros(0),
                           0, l2=1.0, sample_weight=np.zeros(30), l2_over_weight=True)
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
     assert stats[0, 1] == 0
 
 
@@ -374,7 +374,7 @@ def test_epochs_do_not_depend_on_the_thread_count(dtype):
         state = np.zeros(state_size("adam", network), dtype)
         stats, _ = core_epoch(network, X, Y, np.arange(200)[::-1].copy(), 64, "cross_entropy",
                               "adam", state, 0, l2=0.001, threads=threads)
-        results.append((network._params, state, stats))
+        results.append((network.parameters, state, stats))
     for params, state, stats in results[1:]:
         np.testing.assert_array_equal(params, results[0][0])
         np.testing.assert_array_equal(state, results[0][1])
@@ -401,7 +401,7 @@ def test_epoch_stops_at_the_first_step_that_is_not_finite():
     X[25] = 1e300   # the batch holding row 25 (batch 3 of 10) overflows
     stats, completed = core_epoch(network, X, Y, np.arange(40), 4, "squared_error", "sgd",
                                   np.zeros(0), 0)
-    assert completed == 6 and not np.isfinite(network._params).all()
+    assert completed == 6 and not np.isfinite(network.parameters).all()
     assert np.isfinite(stats[:6]).all()
 
 
@@ -432,7 +432,7 @@ def test_subnormal_deltas_are_flushed(dtype):
     # 0 - y.  A subnormal delta becomes 0 (a product with a subnormal operand
     # can take a hundred times longer); the smallest normal one stays.
     network, X, _ = problem([3, 2, 2], ["identity", "identity"], dtype, n_samples=2)
-    network._params[...] = 0
+    network.parameters[...] = 0
     network.weights[1][...] = 1
     tiny = np.finfo(dtype).tiny
     Y = np.array([[-tiny / 4, -tiny], [-tiny / 4, -tiny]], dtype)

@@ -8,6 +8,7 @@ import pytest
 
 import nnext
 from nnext import Adam, EarlyStopping, Momentum, NeuralNetwork, SGD, fit
+from nnext.engine import Engine
 
 from conftest import MNIST, needs_mnist
 
@@ -65,14 +66,14 @@ def test_fit_twice_continues_like_one_longer_fit():
     fit(once, X, Y, epochs=6, batch_size=16, patience=None, seed=rng_once)
     fit(twice, X, Y, epochs=2, batch_size=16, patience=None, seed=rng_twice)
     fit(twice, X, Y, epochs=4, batch_size=16, patience=None, seed=rng_twice)
-    np.testing.assert_array_equal(once._params, twice._params)
+    np.testing.assert_array_equal(once.parameters, twice.parameters)
     # Adam's state came along: a fresh optimizer on the second call differs.
     fresh = classifier()
     rng = np.random.default_rng(7)
     fit(fresh, X, Y, epochs=2, batch_size=16, patience=None, seed=rng)
     fresh.reset_optimizer()
     fit(fresh, X, Y, epochs=4, batch_size=16, patience=None, seed=rng)
-    assert not np.array_equal(fresh._params, once._params)
+    assert not np.array_equal(fresh.parameters, once.parameters)
 
 
 def test_another_optimizer_starts_afresh():
@@ -83,7 +84,7 @@ def test_another_optimizer_starts_afresh():
     fit(b, X, Y, epochs=2, optimizer="momentum", patience=None, seed=0)
     b.reset_optimizer()
     fit(b, X, Y, epochs=2, optimizer="adam", patience=None, seed=1)
-    np.testing.assert_array_equal(a._params, b._params)
+    np.testing.assert_array_equal(a.parameters, b.parameters)
 
 
 def test_the_same_seed_gives_the_same_weights_whatever_the_threads():
@@ -92,7 +93,7 @@ def test_the_same_seed_gives_the_same_weights_whatever_the_threads():
     for threads in (1, 2):
         network = NeuralNetwork([2, 300, 3], activations=["tanh", "softmax"], seed=0)
         fit(network, X, Y, epochs=2, batch_size=250, seed=3, num_threads=threads)
-        results.append(network._params)
+        results.append(network.parameters)
     np.testing.assert_array_equal(results[0], results[1])
 
 
@@ -112,23 +113,23 @@ def test_restore_best_puts_back_the_best_epoch(monkeypatch):
     X, Y = blobs(120)
     network = classifier()
     snapshots = []
-    original = NeuralNetwork._train_epoch
+    original = Engine.train_epoch
 
     def record(self, *args):
         result = original(self, *args)
-        snapshots.append(self._params.copy())
+        snapshots.append(self.params.copy())
         return result
 
-    monkeypatch.setattr(NeuralNetwork, "_train_epoch", record)
+    monkeypatch.setattr(Engine, "train_epoch", record)
     # A learning rate this large makes the validation loss wander.
     history = fit(network, X, Y, optimizer="sgd", learning_rate=2.0, epochs=12, patience=3,
                   validation_fraction=0.3, restore_best=True, seed=2)
     assert history.restored_best
     assert history.best_loss == min(history.val_loss)
     assert history.best_epoch == history.val_loss.index(history.best_loss) + 1
-    np.testing.assert_array_equal(network._params, snapshots[history.best_epoch - 1])
+    np.testing.assert_array_equal(network.parameters, snapshots[history.best_epoch - 1])
     if history.best_epoch < history.epochs:
-        assert not np.array_equal(network._params, snapshots[-1])
+        assert not np.array_equal(network.parameters, snapshots[-1])
 
 
 def test_patience_stops_after_epochs_without_improvement():
@@ -144,14 +145,14 @@ def test_patience_stops_after_epochs_without_improvement():
 def test_validation_split_is_drawn_with_the_seed_and_held_out():
     X, Y = blobs(50)
     seen = []
-    original = NeuralNetwork._train_epoch
+    original = Engine.train_epoch
 
     def record(self, X_train, *args):
         seen.append(X_train.copy())
         return original(self, X_train, *args)
 
     import unittest.mock
-    with unittest.mock.patch.object(NeuralNetwork, "_train_epoch", record):
+    with unittest.mock.patch.object(Engine, "train_epoch", record):
         fit(classifier(), X, Y, epochs=1, validation_fraction=0.2, seed=4)
     order = np.random.default_rng(4).permutation(50)
     np.testing.assert_array_equal(seen[0], X[np.sort(order[10:])])
@@ -190,7 +191,7 @@ def test_divergence_keeps_the_last_finite_step():
     with pytest.raises(FloatingPointError, match="learning_rate=0.1 is too large.*try a "
                                                  "smaller one") as raised:
         fit(network, X, Y, optimizer="sgd", learning_rate=0.1, batch_size=8, seed=0)
-    assert np.isfinite(network._params).all()
+    assert np.isfinite(network.parameters).all()
     epoch, batch = map(int, re.search(r"in batch (\d+) of epoch (\d+)",
                                       str(raised.value)).groups()[::-1])
     assert (epoch, batch) > (1, 1)
@@ -201,7 +202,7 @@ def test_divergence_keeps_the_last_finite_step():
     if len(steps):
         fit(start, X[steps], Y[steps], optimizer="sgd", learning_rate=0.1, batch_size=8,
             epochs=1, shuffle=False)
-    np.testing.assert_array_equal(network._params, start._params)
+    np.testing.assert_array_equal(network.parameters, start.parameters)
 
 
 def test_ctrl_c_keeps_the_last_complete_step(probe):
@@ -224,7 +225,7 @@ def test_ctrl_c_keeps_the_last_complete_step(probe):
     fit(replay, X, Y, batch_size=15, epochs=1, patience=None, seed=rng)
     rows = rng.permutation(100)[:90]
     fit(replay, X[rows], Y[rows], batch_size=15, epochs=1, shuffle=False)
-    np.testing.assert_array_equal(network._params, replay._params)
+    np.testing.assert_array_equal(network.parameters, replay.parameters)
 
 
 @needs_mnist
@@ -241,7 +242,7 @@ def test_small_mnist_subset_reaches_ninety_percent():
 
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(loss="hinge"), ValueError, "loss must be one of squared_error, cross_entropy, poisson; got 'hinge'"),
-    (dict(loss="squared_error"), ValueError, "cannot train a softmax output layer"),
+    (dict(loss="squared_error"), ValueError, "cannot train a 'softmax' output layer"),
     (dict(optimizer="rmsprop"), ValueError, "optimizer must be one of sgd, momentum, adam"),
     (dict(optimizer=Adam(), learning_rate=0.1), ValueError, "learning_rate goes into the optimizer"),
     (dict(learning_rate=0), ValueError, "learning_rate must be a finite number > 0; got 0"),
@@ -271,10 +272,10 @@ def test_small_mnist_subset_reaches_ninety_percent():
 def test_bad_arguments_are_refused(kwargs, error, message):
     X, Y = blobs(20)
     network = classifier()
-    before = network._params.copy()
+    before = network.parameters.copy()
     with pytest.raises(error, match=message):
         fit(network, X, Y, **kwargs)
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
 
 
 @pytest.mark.parametrize("X, Y, error, message", [
@@ -301,8 +302,8 @@ def test_bad_network_settings_are_refused(kwargs, message):
 
 
 def test_cross_entropy_needs_a_probability_output():
-    with pytest.raises(ValueError, match="needs a softmax or sigmoid output layer; this "
-                                         "network's is 'identity'"):
+    with pytest.raises(ValueError, match="loss='cross_entropy' cannot train a 'identity' "
+                                         r"output layer \(it trains softmax, sigmoid\)"):
         fit(NeuralNetwork([2, 1], activations="identity"), np.zeros((3, 2)), np.zeros((3, 1)),
             loss="cross_entropy")
 
@@ -320,7 +321,7 @@ def test_initialisations_have_their_spread(init):
         assert w.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
         assert abs(w.mean()) < 0.002
     again = NeuralNetwork([400, 300, 10], init=init, seed=0)
-    np.testing.assert_array_equal(again._params, network._params)
+    np.testing.assert_array_equal(again.parameters, network.parameters)
 
 
 def test_optimizer_state_travels_with_pickles_and_copies():
@@ -332,5 +333,5 @@ def test_optimizer_state_travels_with_pickles_and_copies():
     for net in [network] + twins:
         fit(net, X, Y, epochs=2, patience=None, seed=5)
     for twin in twins:
-        np.testing.assert_array_equal(twin._params, network._params)
+        np.testing.assert_array_equal(twin.parameters, network.parameters)
         assert twin.activations == network.activations

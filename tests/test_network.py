@@ -190,14 +190,14 @@ def test_networks_pickle_and_copy_with_live_views(dtype, duplicate):
     network = NeuralNetwork([3, 4, 2], seed=0, dtype=dtype)
     twin = duplicate(network)
     assert (twin.shape, twin.dtype) == (network.shape, network.dtype)
-    np.testing.assert_array_equal(twin._params, network._params)
+    np.testing.assert_array_equal(twin.parameters, network.parameters)
     X = np.random.default_rng(0).random((5, 3))
     np.testing.assert_array_equal(twin.feedforward(X), network.feedforward(X))
     # The twin's views are views of its own parameters, not of the original's.
     twin.weights[1][...] = 0
     twin.layers[2].biases[...] = 0
     twin.layers[1].biases[...] = 1
-    assert not twin._params[16:].any() and (twin._params[12:16] == 1).all()
+    assert not twin.parameters[16:].any() and (twin.parameters[12:16] == 1).all()
     assert twin.layers[2].weights is not network.layers[2].weights
     assert network.weights[1].any()
     np.testing.assert_allclose(twin.feedforward(X), reference.sigmoid(np.zeros((5, 2))))
@@ -210,7 +210,7 @@ def test_pickled_networks_train_like_the_original():
     twin = pickle.loads(pickle.dumps(network))
     for n in (network, twin):
         Trainer().train(n, (X, Y), 0.5, 5, 10, seed=0, max_rounds=3)
-    np.testing.assert_array_equal(twin._params, network._params)
+    np.testing.assert_array_equal(twin.parameters, network.parameters)
 
 
 @pytest.mark.parametrize("state, message", [
@@ -254,7 +254,7 @@ def test_networks_cross_to_a_spawned_process(dtype):
     np.testing.assert_array_equal(before, network.feedforward(X))
     predict_and_train(network, X, Y)
     assert trained.dtype == dtype
-    np.testing.assert_array_equal(trained._params, network._params)
+    np.testing.assert_array_equal(trained.parameters, network.parameters)
 
 
 # --- the original's object model -------------------------------------------------
@@ -286,10 +286,10 @@ def test_layers_are_the_originals_objects_over_live_views():
 ])
 def test_layer_assignment_checks_its_values(values, error, message):
     network = NeuralNetwork([3, 4, 2], seed=0)
-    before = network._params.copy()
+    before = network.parameters.copy()
     with pytest.raises(error, match=message):
         network.layers[1].weights = values
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
 
 
 def test_layer_outputs_follow_the_last_single_sample():
@@ -307,12 +307,12 @@ def test_layer_outputs_follow_the_last_single_sample():
 
 def numeric_gradient(network, x, y, eps=1e-6):
     """Central differences of 1/2 ||a - y||^2 for every parameter."""
-    grad = np.empty_like(network._params)
+    grad = np.empty_like(network.parameters)
     for i in range(len(grad)):
         costs = []
         for sign in (+1, -1):
             shifted = network.copy()
-            shifted._params[i] += sign * eps
+            shifted.parameters[i] += sign * eps
             costs.append(0.5 * np.sum((shifted.feedforward(x) - y) ** 2))
         grad[i] = (costs[0] - costs[1]) / (2 * eps)
     return grad
@@ -361,8 +361,8 @@ def test_the_originals_training_loop_runs_on_the_object_model():
     network = NeuralNetwork([3, 4, 2], seed=0)
     twin = network.copy()
     original_round(network, list(zip(X, Y)), 0.5, 5)
-    twin._sgd_steps(X, Y, np.arange(12), 0.5, 5, 1)
-    np.testing.assert_allclose(network._params, twin._params, rtol=1e-12, atol=1e-15)
+    twin.engine.sgd_round(X, Y, np.arange(12), 0.5, 5, 1)
+    np.testing.assert_allclose(network.parameters, twin.parameters, rtol=1e-12, atol=1e-15)
 
 
 def test_dec_weights_and_biases_count_layers_as_the_original():
@@ -395,10 +395,10 @@ def test_dec_weights_and_biases_count_layers_as_the_original():
 ])
 def test_object_model_refuses_bad_input(call, error, message):
     network = NeuralNetwork([3, 4, 2], seed=0)
-    before = network._params.copy()
+    before = network.parameters.copy()
     with pytest.raises(error, match=message):
         call(network)
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
 
 
 def test_str_is_the_originals_text_form():

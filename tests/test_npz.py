@@ -26,7 +26,7 @@ def test_round_trip_is_bit_identical(tmp_path, dtype):
     loaded = nnext.load(path)
     assert (loaded.shape, loaded.activations, loaded.dtype) == (network.shape,
                                                                 network.activations, dtype)
-    np.testing.assert_array_equal(loaded._params, network._params)
+    np.testing.assert_array_equal(loaded.parameters, network.parameters)
     X = np.random.default_rng(0).random((6, 5))
     np.testing.assert_array_equal(loaded.feedforward(X), network.feedforward(X))
     assert os.listdir(tmp_path) == ["net.npz"]
@@ -60,7 +60,7 @@ def arrays(**changes):
     network = modern()
     good = dict(format=np.array("nnext network"), version=np.array(1, np.int64),
                 shape=np.array(network.shape, np.int64),
-                activations=np.array(network.activations), params=network._params.copy())
+                activations=np.array(network.activations), params=network.parameters.copy())
     good.update(changes)
     return {key: value for key, value in good.items() if value is not None}
 
@@ -168,5 +168,5 @@ def test_mutated_archives_load_or_raise_value_error(tmp_path, valid_archive, dat
         network = nnext.load(path)
     except ValueError:
         return
-    assert np.isfinite(network._params).all()
+    assert np.isfinite(network.parameters).all()
     assert len(network.activations) == len(network.shape) - 1

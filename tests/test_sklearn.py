@@ -337,7 +337,7 @@ def test_diverging_fit_says_so_and_keeps_finite_parameters():
                        random_state=0)
     with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
         reg.fit(X * 1e3, y * 1e3)
-    assert np.isfinite(reg.network_._params).all()
+    assert np.isfinite(reg.network_.parameters).all()
 
 
 def test_lbfgs_warns_when_it_runs_out_of_iterations():
@@ -409,13 +409,15 @@ def outcome(estimator, X, y):
 def test_every_constraint_accepts_and_refuses_what_scikit_learns_does(ours):
     from sklearn.utils._param_validation import (InvalidParameterError, generate_invalid_param_val,
                                                  generate_valid_param, make_constraint)
+    from sklearn.utils._param_validation import StrOptions
     theirs = getattr(neural_network, ours.__name__)
-    X, y = targets("multiclass" if ours is MLPClassifier else "regression", n=40)
+    X, y = targets("multiclass" if ours is MLPClassifier else "counts", n=40)
     base = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
     checked = 0
     for name, constraints in theirs._parameter_constraints.items():
         for constraint in map(make_constraint, constraints):
-            values = [generate_valid_param(constraint)]
+            values = ([generate_valid_param(constraint)] if not isinstance(constraint, StrOptions)
+                      else sorted(constraint.options))
             try:
                 invalid = generate_invalid_param_val(constraint)
             except NotImplementedError:
@@ -541,3 +543,14 @@ def test_coefs_assigned_to_an_estimator_never_fitted_are_trained_from():
     np.testing.assert_allclose(clf.coefs_[1], expected_w2, rtol=1e-12)
     np.testing.assert_allclose(clf.coefs_[0], expected_w1, rtol=1e-12)
     assert clf.n_iter_ == 1 and clf.n_layers_ == 3
+
+
+def test_negative_poisson_targets_are_refused_where_scikit_learn_reports_nan_losses():
+    # The one behaviour nnext does not copy: bad data gets an error, not NaN.
+    X, y = targets("regression", n=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = neural_network.MLPRegressor(loss="poisson", max_iter=5, random_state=0).fit(X, y)
+    assert np.isnan(theirs.loss_)
+    with pytest.raises(ValueError, match="loss='poisson' needs targets y >= 0"):
+        MLPRegressor(loss="poisson", max_iter=5, random_state=0).fit(X, y)

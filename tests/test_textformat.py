@@ -54,7 +54,7 @@ def test_round_trip_is_bit_identical(dtype):
     serialize_neural_network(network, out)
     loaded = load_from_file(io.StringIO(out.getvalue()), dtype=dtype)
     assert loaded.shape == network.shape
-    np.testing.assert_array_equal(loaded._params, network._params)
+    np.testing.assert_array_equal(loaded.parameters, network.parameters)
 
 
 def test_binary_files_and_crlf_load(tmp_path):
@@ -67,7 +67,7 @@ def test_save_and_load_a_path(tmp_path):
     network = NeuralNetwork([3, 4, 2], seed=0)
     path = tmp_path / "net.txt"
     nnext.save(network, path)
-    np.testing.assert_array_equal(nnext.load(path)._params, network._params)
+    np.testing.assert_array_equal(nnext.load(path).parameters, network.parameters)
     assert os.listdir(tmp_path) == ["net.txt"]
 
 
@@ -138,7 +138,7 @@ def check_outcome(data):
         network = load_from_file(io.BytesIO(data))
     except ValueError:
         return
-    assert np.isfinite(network._params).all()
+    assert np.isfinite(network.parameters).all()
     assert len(network.weights) == len(network.shape) - 1
 
 

@@ -12,7 +12,7 @@ import pytest
 import nnext
 import pinned_training
 from conftest import MNIST, needs_mnist
-from nnext import _core
+from nnext import engine
 from nnext.network import NeuralNetwork
 from nnext.training import StoppingRule, Trainer, TrainingDataSample
 
@@ -41,7 +41,7 @@ def test_seed_readme_call_with_keywords_and_positions():
     # The original's positional order gives the same training as keywords.
     by_position = NeuralNetwork([2, 1], seed=0)
     Trainer().train(by_position, samples, 1, 20, 50, 0.000001, 100, 50, seed=0)
-    np.testing.assert_array_equal(by_position._params, network._params)
+    np.testing.assert_array_equal(by_position.parameters, network.parameters)
 
 
 def test_training_learns_the_simple_problem():
@@ -59,7 +59,7 @@ def test_samples_and_arrays_train_identically():
     a, b = NeuralNetwork([2, 3, 1], seed=4), NeuralNetwork([2, 3, 1], seed=4)
     train(a, [TrainingDataSample(list(x), y) for x, y in zip(X, Y)], max_rounds=5)
     train(b, (X, Y), max_rounds=5)
-    np.testing.assert_array_equal(a._params, b._params)
+    np.testing.assert_array_equal(a.parameters, b.parameters)
 
 
 def test_same_seed_gives_bit_identical_weights():
@@ -67,12 +67,12 @@ def test_same_seed_gives_bit_identical_weights():
     runs = []
     for _ in range(2):
         network = NeuralNetwork([2, 4, 1], seed=1)
-        runs.append((train(network, (X, Y), cost_estimator_batch_size=50), network._params))
+        runs.append((train(network, (X, Y), cost_estimator_batch_size=50), network.parameters))
     assert runs[0][0] == runs[1][0]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
     other = NeuralNetwork([2, 4, 1], seed=1)
     train(other, (X, Y), cost_estimator_batch_size=50, seed=1)
-    assert not np.array_equal(other._params, runs[0][1])
+    assert not np.array_equal(other.parameters, runs[0][1])
 
 
 def test_float32_training_follows_float64():
@@ -82,7 +82,7 @@ def test_float32_training_follows_float64():
     train(a, (X, Y), max_rounds=3)
     train(b, (X, Y), max_rounds=3)
     assert b.dtype == np.float32
-    np.testing.assert_allclose(b._params, a._params, atol=1e-4)
+    np.testing.assert_allclose(b.parameters, a.parameters, atol=1e-4)
 
 
 def test_result_records_every_round_and_the_rule_holds():
@@ -163,20 +163,19 @@ def test_each_round_is_batch_iterations_steps_on_one_batch():
     start = network.copy()
     train(network, (X, Y), max_rounds=1, batch_size=7, batch_iterations=5, seed=9)
     rows = np.random.default_rng(9).integers(0, 50, 7, dtype=np.intp)
-    work = np.empty(_core.train_workspace_size(start._sizes, 7))
-    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 0.5, 5, work)
-    np.testing.assert_array_equal(network._params, start._params)
+    start.engine.sgd_steps(X, Y, rows, 0.5, 5, 1)
+    np.testing.assert_array_equal(network.parameters, start.parameters)
 
 
 def test_cost_estimation_batch_is_drawn_once(monkeypatch):
     seen = []
-    original = NeuralNetwork._loss_sum
+    original = engine.Engine.loss_sum
 
-    def spy(network, X, Y, loss, threads, work=None):
+    def spy(self, X, Y, loss, threads, work=None):
         seen.append((X.copy(), Y.copy()))
-        return original(network, X, Y, loss, threads, work)
+        return original(self, X, Y, loss, threads, work)
 
-    monkeypatch.setattr(NeuralNetwork, "_loss_sum", spy)
+    monkeypatch.setattr(engine.Engine, "loss_sum", spy)
     X, Y = points(100)
     train(NeuralNetwork([2, 1]), (X, Y), cost_estimator_batch_size=30, max_rounds=3, seed=5)
     # The first draw of the seed's generator picks the rows, used every round.
@@ -315,10 +314,10 @@ GOOD = dict(learning_step=1, batch_iterations=2, batch_size=3)
 def test_bad_arguments_are_refused(change, error, message):
     X, Y = points(20)
     network = NeuralNetwork([2, 1], seed=0)
-    before = network._params.copy()
+    before = network.parameters.copy()
     with pytest.raises(error, match=message):
         Trainer().train(network, (X, Y), **{**GOOD, **change})
-    np.testing.assert_array_equal(network._params, before)
+    np.testing.assert_array_equal(network.parameters, before)
 
 
 def sample(x, y):
@@ -364,7 +363,7 @@ def test_odd_array_layouts_train_like_contiguous_ones():
     for data in variants:
         network = NeuralNetwork([2, 1], seed=0)
         train(network, data, max_rounds=3)
-        results.append(network._params)
+        results.append(network.parameters)
     for params in results[1:3]:
         np.testing.assert_array_equal(params, results[0])
     np.testing.assert_allclose(results[3], results[0], atol=1e-6)
@@ -403,21 +402,20 @@ def test_divergence_keeps_the_weights_of_the_last_finite_step():
                                                  "is too large.*try a smaller one"):
         Trainer().train(network, (X, Y), 1.0, 4, 2, max_batches_without_improvement=100,
                         seed=6, max_rounds=20)
-    assert np.isfinite(network._params).all()
+    assert np.isfinite(network.parameters).all()
     # An independent replay of the same batches with the core: the weights
     # are those after step 1 of round 6.
     rng = np.random.default_rng(6)
-    work = np.empty(_core.train_workspace_size(start._sizes, 2))
     for _ in range(5):
         rows = rng.integers(0, 4, 2, dtype=np.intp)
-        _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 4, work)
-        assert np.isfinite(start._params).all()
+        start.engine.sgd_steps(X, Y, rows, 1.0, 4, 1)
+        assert np.isfinite(start.parameters).all()
     rows = rng.integers(0, 4, 2, dtype=np.intp)
-    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 1, work)
-    np.testing.assert_array_equal(network._params, start._params)
-    assert np.abs(network._params).max() > 1e150
-    _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 1.0, 1, work)
-    assert not np.isfinite(start._params).all()
+    start.engine.sgd_steps(X, Y, rows, 1.0, 1, 1)
+    np.testing.assert_array_equal(network.parameters, start.parameters)
+    assert np.abs(network.parameters).max() > 1e150
+    start.engine.sgd_steps(X, Y, rows, 1.0, 1, 1)
+    assert not np.isfinite(start.parameters).all()
 
 
 def test_ctrl_c_keeps_the_last_complete_step(probe):
@@ -438,15 +436,14 @@ def test_ctrl_c_keeps_the_last_complete_step(probe):
         result = train(network, (X, Y), batch_iterations=10, max_batches_without_improvement=50,
                        cost_estimator_batch_size=20, seed=3)
     assert (result.stopped_because, result.rounds, len(result.costs)) == ("interrupted", 2, 2)
-    _core._set_interrupt_probe(None)
+    engine.set_interrupt_probe(None)
     # The same batches replayed: two whole rounds, then 4 steps of the third.
     rng = np.random.default_rng(3)
     rng.integers(0, 60, 20)
-    work = np.empty(_core.train_workspace_size(start._sizes, 10))
     for steps in (10, 10, 4):
         rows = rng.integers(0, 60, 10, dtype=np.intp)
-        _core.sgd_steps(start._sizes, start._kinds, start._params, X, Y, rows, 0.5, steps, work)
-    np.testing.assert_array_equal(network._params, start._params)
+        start.engine.sgd_steps(X, Y, rows, 0.5, steps, 1)
+    np.testing.assert_array_equal(network.parameters, start.parameters)
 
 
 def test_two_networks_train_in_parallel_threads_as_in_sequence(probe):
@@ -483,7 +480,7 @@ def test_two_networks_train_in_parallel_threads_as_in_sequence(probe):
         thread.join()
     assert errors == [] and len(met) == 2
     for a, b in zip(sequential, parallel):
-        np.testing.assert_array_equal(a._params, b._params)
+        np.testing.assert_array_equal(a.parameters, b.parameters)
 
 
 FORK_SCRIPT = """
@@ -512,7 +509,7 @@ def test_forked_child_computes_instead_of_hanging(tmp_path):
 def test_training_one_network_from_two_threads_is_refused():
     X, Y = points(100)
     network = NeuralNetwork([2, 1])
-    with network._training:
+    with network.engine.training():
         with pytest.raises(RuntimeError, match="already being trained"):
             train(network, (X, Y), max_rounds=1)
     train(network, (X, Y), max_rounds=1)
