@@ -23,8 +23,8 @@
  * multiply-adds.  Vectors are GCC/Clang vector extensions; the same source is
  * compiled three times (_kernels_variants.h): for the x86-64 baseline and for
  * AVX2 + FMA with 32-byte vectors, and for AVX-512 with 64-byte vectors and
- * larger tiles (it has 32 vector registers).  nn_select_kernels() picks one
- * at import time by CPU feature, so a wheel built for any x86-64 runs
+ * larger tiles (it has 32 vector registers); other architectures build the
+ * baseline alone.  nn_select_kernels() picks one at import time by CPU feature, so a wheel built for any x86-64 runs
  * everywhere and uses the wide units where they exist.  Every element of C is
  * computed by the same sequence of operations whatever the tile or the split
  * between threads, so results do not depend on the thread count.
@@ -124,6 +124,7 @@ static nn_intp nn_panel_d = NN_NN_NV_BASE * 32 / 8, nn_panel_s = NN_NN_NV_BASE *
 static int nn_select_kernels(int wanted)
 {
     int variant = wanted < nn_best_variant() ? wanted : nn_best_variant();
+#if NN_X86
     if (variant == 2) {
         NN_KERNELS(NN_USE_AVX512)
         nn_panel_d = NN_NN_NV_AVX512 * 64 / 8;
@@ -132,7 +133,9 @@ static int nn_select_kernels(int wanted)
         NN_KERNELS(NN_USE_AVX2)
         nn_panel_d = NN_NN_NV_AVX2 * 32 / 8;
         nn_panel_s = NN_NN_NV_AVX2 * 32 / 4;
-    } else {
+    } else
+#endif
+    {
         NN_KERNELS(NN_USE_BASE)
         nn_panel_d = NN_NN_NV_BASE * 32 / 8;
         nn_panel_s = NN_NN_NV_BASE * 32 / 4;

@@ -31,6 +31,7 @@
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _base)
 #include "_kernels_impl.h"
 
+#if NN_X86
 /* AVX2 + FMA: 16 registers of 32 bytes. */
 #define NN_VBYTES 32
 #define NN_TARGET NN_TARGET_AVX2
@@ -58,3 +59,4 @@
 #define NN_SMALL_K (NN_DOUBLE ? 48 : 96)
 #define NN_NAME(x) NN_JOIN(x, NN_TYPE, _avx512)
 #include "_kernels_impl.h"
+#endif  /* NN_X86: other architectures build the baseline only */
