@@ -6,7 +6,7 @@ program (``nnext.network``, ``nnext.training``):
 - `NeuralNetwork`, `serialize_neural_network`, `load_from_file`, `save`, `load`
 - `Trainer`, `TrainingDataSample`, `TrainingResult`, `StoppingRule`: the
   original's training algorithm
-- `fit`, `History`, `EarlyStopping`, `SGD`, `Momentum`, `Adam`: training in
+- `fit`, `History`, `EarlyStopping`, `SGD`, `Momentum`, `Adam`, `RMSprop`: training in
   epochs with modern losses and optimizers
 - `ProgressLine`, `RoundInfo`, `EpochInfo`
 - `load_mnist`
@@ -20,13 +20,13 @@ from .datasets import load_mnist
 from .epochs import EarlyStopping, EpochInfo, History, fit
 from .io import load, load_from_file, save, serialize_neural_network
 from .network import NeuralNetwork
-from .optimizers import SGD, Adam, Momentum
+from .optimizers import SGD, Adam, Momentum, RMSprop
 from .progress import ProgressLine, RoundInfo
 from .training import StoppingRule, Trainer, TrainingDataSample, TrainingResult
 
 __all__ = [
     "NeuralNetwork", "serialize_neural_network", "load_from_file", "save", "load",
     "Trainer", "TrainingDataSample", "TrainingResult", "StoppingRule",
-    "fit", "History", "EarlyStopping", "SGD", "Momentum", "Adam",
+    "fit", "History", "EarlyStopping", "SGD", "Momentum", "Adam", "RMSprop",
     "ProgressLine", "RoundInfo", "EpochInfo", "load_mnist",
 ]

@@ -29,7 +29,7 @@ import os
 
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport exp, log
+from libc.math cimport exp, expm1, expm1f, log, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -112,17 +112,36 @@ cdef enum:
     ALIGNMENT = 64
 
 cdef enum:
-    SIGMOID, TANH, RELU, IDENTITY, SOFTMAX, EXP     # activations
+    SIGMOID, TANH, RELU, IDENTITY, SOFTMAX, EXP, LEAKY_RELU, ELU     # activations
+    LAST_ACTIVATION = ELU
 cdef enum:
     SQUARED_ERROR, CROSS_ENTROPY, POISSON            # losses
 cdef enum:
-    SGD, MOMENTUM, ADAM                              # optimizers
+    SGD, MOMENTUM, ADAM, RMSPROP                     # optimizers
+    LAST_OPTIMIZER = RMSPROP
+
+# The negative slope of the leaky ReLU (PyTorch's default).
+cdef double LEAKY_SLOPE = 0.01
 
 #: The codes of the activations, the losses and the optimizers, by name.
 ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "identity": IDENTITY,
-               "softmax": SOFTMAX, "exp": EXP}
+               "softmax": SOFTMAX, "exp": EXP, "leaky_relu": LEAKY_RELU, "elu": ELU}
 LOSSES = {"squared_error": SQUARED_ERROR, "cross_entropy": CROSS_ENTROPY, "poisson": POISSON}
-OPTIMIZERS = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM}
+OPTIMIZERS = {"sgd": SGD, "momentum": MOMENTUM, "adam": ADAM, "rmsprop": RMSPROP}
+
+
+cdef inline bint output_only(int kind) noexcept nogil:
+    """Whether only the output layer may have the activation ``kind``: softmax
+    acts on the whole layer, exp goes with the Poisson loss alone."""
+    return kind == SOFTMAX or kind == EXP
+
+
+cdef inline intp state_vectors(int kind) noexcept nogil:
+    """Vectors of state, each as long as the parameters, that an optimizer keeps:
+    momentum's velocity; Adam's first and second moments; RMSprop's mean square."""
+    if kind == MOMENTUM or kind == RMSPROP:
+        return 1
+    return 2 if kind == ADAM else 0
 
 ctypedef struct Net:
     intp n_layers           # L + 1, the input layer included
@@ -204,8 +223,8 @@ cdef Net as_net(const intp[::1] sizes, const int[::1] kinds) except *:
         raise ValueError(f"kinds must hold {sizes.shape[0] - 1} activations; "
                          f"got {kinds.shape[0]}")
     for l in range(kinds.shape[0]):
-        if not SIGMOID <= kinds[l] <= EXP or (kinds[l] >= SOFTMAX
-                                               and l != kinds.shape[0] - 1):
+        if not SIGMOID <= kinds[l] <= LAST_ACTIVATION or (output_only(kinds[l])
+                                                          and l != kinds.shape[0] - 1):
             raise ValueError(f"kinds[{l}] is not an activation of that layer: {kinds[l]}")
     net.n_layers = sizes.shape[0]
     net.sizes = &sizes[0]
@@ -415,6 +434,16 @@ cdef void activate(int kind, floating* x, intp rows, intp n) noexcept nogil:
     elif kind == EXP:
         for i in range(rows * n):
             x[i] = exp(x[i])
+    elif kind == LEAKY_RELU:
+        for i in range(rows * n):
+            x[i] = <floating>(LEAKY_SLOPE * x[i]) if x[i] < 0 else x[i]
+    elif kind == ELU:
+        for i in range(rows * n):
+            if x[i] < 0:
+                if floating is double:
+                    x[i] = expm1(x[i])
+                else:
+                    x[i] = expm1f(x[i])
 
 
 cdef void times_derivative(int kind, floating* delta, const floating* a, intp n) noexcept nogil:
@@ -431,6 +460,12 @@ cdef void times_derivative(int kind, floating* delta, const floating* a, intp n)
     elif kind == EXP:
         for i in range(n):
             delta[i] *= a[i]
+    elif kind == LEAKY_RELU:      # a > 0 exactly where z > 0
+        for i in range(n):
+            delta[i] = delta[i] if a[i] > 0 else <floating>(LEAKY_SLOPE * delta[i])
+    elif kind == ELU:             # e^z = a + 1 where z <= 0
+        for i in range(n):
+            delta[i] = delta[i] if a[i] > 0 else delta[i] * (a[i] + 1)
 
 
 cdef void output_delta(int loss, int kind, floating* delta, const floating* a,
@@ -840,7 +875,7 @@ cdef void layer_gradient(floating* t, bint accumulate, floating alpha, const flo
 
 
 ctypedef struct Optimizer:
-    int kind                # SGD, MOMENTUM or ADAM
+    int kind                # SGD, MOMENTUM, ADAM or RMSPROP
     double learning_rate
     double l2               # weight decay, on weights only
     bint l2_over_weight     # l2 divided by each batch's total sample weight
@@ -848,7 +883,23 @@ ctypedef struct Optimizer:
     bint nesterov
     double beta1, beta2, epsilon
     bint epsilon_hat        # Adam's epsilon added to sqrt(v), not to sqrt(v / c2)
+    double rho              # RMSprop's decay of the mean square
     intp t                  # steps taken, this one included (Adam's bias correction)
+
+
+cdef void rmsprop_update(floating* w, const floating* g, floating* v, intp n, floating lr,
+                         floating l2, floating rho, floating eps) noexcept nogil:
+    """RMSprop as PyTorch writes it: d = g + l2 w; v = rho v + (1 - rho) d^2;
+    w -= lr d / (sqrt(v) + eps)."""
+    cdef intp i
+    cdef floating d
+    for i in range(n):
+        d = g[i] + l2 * w[i]
+        v[i] = rho * v[i] + (1 - rho) * d * d
+        if floating is double:
+            w[i] = w[i] - lr * d / (sqrt(v[i]) + eps)
+        else:
+            w[i] = w[i] - lr * d / (sqrtf(v[i]) + eps)
 
 
 cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating* state,
@@ -869,6 +920,9 @@ cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating*
         else:
             nn_momentum_update_s(w + lo, g + lo, state + lo, hi - lo, <float>opt.learning_rate,
                                  <float>l2, <float>opt.momentum, opt.nesterov)
+    elif opt.kind == RMSPROP:
+        rmsprop_update(w + lo, g + lo, state + lo, hi - lo, <floating>opt.learning_rate,
+                       <floating>l2, <floating>opt.rho, <floating>opt.epsilon)
     else:
         c1 = 1 - opt.beta1 ** opt.t
         c2 = 1 - opt.beta2 ** opt.t
@@ -1549,7 +1603,7 @@ cdef Optimizer as_optimizer(dict settings) except *:
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer name must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
     unknown = set(settings) - {"name", "learning_rate", "l2", "l2_over_weight", "momentum",
-                               "nesterov", "beta1", "beta2", "epsilon", "epsilon_hat"}
+                               "nesterov", "beta1", "beta2", "epsilon", "epsilon_hat", "rho"}
     if unknown:
         raise ValueError(f"unknown optimizer settings: {', '.join(sorted(unknown))}")
     opt.kind = OPTIMIZERS[name]
@@ -1562,6 +1616,7 @@ cdef Optimizer as_optimizer(dict settings) except *:
     opt.beta2 = settings.get("beta2", 0.0)
     opt.epsilon = settings.get("epsilon", 0.0)
     opt.epsilon_hat = settings.get("epsilon_hat", False)
+    opt.rho = settings.get("rho", 0.0)
     opt.t = 0
     return opt
 
@@ -1581,8 +1636,8 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     scikit-learn's alpha), and the update of `update_range`.  ``optimizer`` is
     a dict of settings: "name" (a key of OPTIMIZERS), "learning_rate", "l2",
     "l2_over_weight", "momentum", "nesterov", "beta1", "beta2", "epsilon",
-    "epsilon_hat" (missing ones are 0 or False).  Its state (velocities, or
-    Adam's two moments) is in ``state``; ``steps_before`` counts the steps
+    "epsilon_hat", "rho" (missing ones are 0 or False).  Its state (see
+    `state_vectors`) is in ``state``; ``steps_before`` counts the steps
     taken before this call.
 
     ``batch_stats[b]`` gets, for batch b at the parameters its step started
@@ -1610,7 +1665,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     check_batch(net, n_params, X.shape[0], X.shape[1], Y.shape[0], Y.shape[1], rows,
                 min(batch_size, n_rows), work.shape[0])
     check_sample_weight(sample_weight, X.shape[0])
-    need_state = {SGD: 0, MOMENTUM: n_params, ADAM: 2 * n_params}[opt.kind]
+    need_state = state_vectors(opt.kind) * n_params
     if state.shape[0] < need_state:
         raise ValueError(f"state must hold at least {need_state} values; got {state.shape[0]}")
     if grad.shape[0] != n_params:

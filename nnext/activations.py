@@ -43,6 +43,8 @@ ACTIVATIONS = {activation.name: activation for activation in (
     Activation("softmax", 4, "a_i = exp(z_i) / sum_j exp(z_j), over the layer",
                output_only=True, probabilities=True),
     Activation("exp", 5, "a = exp(z), for counts with the Poisson loss", output_only=True),
+    Activation("leaky_relu", 6, "a = z where z > 0, else 0.01 z; f' = 1 where a > 0, else 0.01"),
+    Activation("elu", 7, "a = z where z > 0, else exp(z) - 1; f' = 1 where a > 0, else a + 1"),
 )}
 
 

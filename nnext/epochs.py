@@ -166,12 +166,12 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
         output delta is a - y too.  Default: the cross-entropy for a softmax
         output layer, the Poisson loss for an exp one, the squared error
         otherwise.
-    optimizer : {"sgd", "momentum", "adam"} or optimizer object, optional
+    optimizer : {"sgd", "momentum", "adam", "rmsprop"} or optimizer object, optional
         A name (with ``learning_rate``), or `nnext.SGD`, `nnext.Momentum`,
-        `nnext.Adam` with all their settings.  Default "adam".
+        `nnext.Adam`, `nnext.RMSprop` with all their settings.  Default "adam".
     learning_rate : float > 0, optional
-        With an optimizer name: its learning rate (default 0.01 for sgd and
-        momentum, 0.001 for adam).
+        With an optimizer name: its learning rate (default 0.01 for sgd,
+        momentum and rmsprop, 0.001 for adam).
     batch_size : int >= 1, optional
     epochs : int >= 1, optional
         The most epochs to run.

@@ -28,10 +28,11 @@ class NeuralNetwork:
         Neurons per layer, input layer first; at least two layers.
     activations : str or list of str, optional
         The activation of each layer after the input: ``"sigmoid"`` (the
-        default, as in the original), ``"tanh"``, ``"relu"``, ``"identity"``,
+        default, as in the original), ``"tanh"``, ``"relu"``,
+        ``"leaky_relu"`` (slope 0.01 below 0), ``"elu"``, ``"identity"``,
         or, on the output layer only, ``"softmax"`` or ``"exp"`` (for counts,
-        with the Poisson loss).  One name means every layer; a list names
-        each.  Keyword only.
+        with the Poisson loss); `nnext.activations` defines each.  One name
+        means every layer; a list names each.  Keyword only.
     init : {"uniform", "glorot", "he"}, optional
         How the initial parameters are drawn.  ``"uniform"`` (the default):
         weights and biases uniform in [-0.5, 0.5), as in the original.

@@ -4,7 +4,7 @@ Each step moves the parameters w by their mean gradient g over a batch, with
 weight decay ``l2`` on the weights (not the biases): d = g + l2 w.  An
 optimizer object holds its settings, checked, and declares how much state it
 keeps: ``state_vectors`` vectors as long as the parameters (momentum's
-velocity; Adam's two moments), which the engine keeps beside the parameters
+velocity; Adam's two moments; RMSprop's mean square), which the engine keeps beside the parameters
 with the count of steps taken.  The steps themselves run in the compiled
 core, which reads the settings (`settings`) and knows each optimizer by its
 ``code``.
@@ -108,8 +108,40 @@ class Adam(SGD):
             raise ValueError("the state of optimizer 'adam' must hold a second moment >= 0")
 
 
+class RMSprop(SGD):
+    """RMSprop (Hinton's lecture 6e), as PyTorch defines it: v = rho v +
+    (1 - rho) d^2, then w -= learning_rate * d / (sqrt(v) + epsilon).
+
+    (Keras adds epsilon inside the square root and decays with rho = 0.9.)
+
+    Parameters
+    ----------
+    learning_rate : float > 0, optional
+    rho : float in [0, 1), optional
+        The decay of the running mean of the squared gradients (PyTorch's
+        ``alpha``).
+    epsilon : float > 0, optional
+    """
+
+    name = "rmsprop"
+    code = 3
+    state_vectors = 1
+
+    def __init__(self, learning_rate=0.01, rho=0.99, epsilon=1e-8):
+        super().__init__(learning_rate)
+        self.rho = _checks.nonnegative_float(rho, "rho")
+        if self.rho >= 1:
+            raise ValueError(f"rho must be a number in [0, 1); got {rho!r}")
+        self.epsilon = _checks.positive_float(epsilon, "epsilon")
+
+    @staticmethod
+    def check_state(state):
+        if (state[0] < 0).any():
+            raise ValueError("the state of optimizer 'rmsprop' must hold a mean square >= 0")
+
+
 #: The optimizers by name.
-OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop)}
 
 
 def optimizer(value, learning_rate=None):
@@ -124,4 +156,5 @@ def optimizer(value, learning_rate=None):
         cls = OPTIMIZERS[value]
         return cls() if learning_rate is None else cls(learning_rate)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)} or an optimizer "
-                     f"object (nnext.SGD, nnext.Momentum, nnext.Adam); got {value!r}")
+                     f"object (nnext.SGD, nnext.Momentum, nnext.Adam, nnext.RMSprop); got "
+                     f"{value!r}")

@@ -65,6 +65,10 @@ def activate(kind, z):
         return z
     if kind == "exp":
         return np.exp(z)
+    if kind == "leaky_relu":
+        return np.where(z > 0, z, 0.01 * z)
+    if kind == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))
     shifted = np.exp(z - z.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
@@ -72,7 +76,8 @@ def activate(kind, z):
 def derivative(kind, a):
     """f'(z) from a = f(z), for every activation but softmax."""
     return {"sigmoid": a * (1 - a), "tanh": 1 - a * a, "relu": (a > 0).astype(a.dtype),
-            "identity": np.ones_like(a), "exp": a}[kind]
+            "identity": np.ones_like(a), "exp": a, "leaky_relu": np.where(a > 0, 1.0, 0.01),
+            "elu": np.where(a > 0, 1.0, a + 1)}[kind]
 
 
 def forward_all(weights, biases, kinds, X):
@@ -118,10 +123,11 @@ class Optimizer:
     """The optimizers of nnext.fit, written out for one flat array of parameters."""
 
     def __init__(self, name, learning_rate, momentum=0.9, nesterov=False, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, epsilon_hat=False):
+                 beta2=0.999, epsilon=1e-8, epsilon_hat=False, rho=0.99):
         self.name, self.lr = name, learning_rate
         self.mu, self.nesterov = momentum, nesterov
         self.b1, self.b2, self.eps, self.eps_hat = beta1, beta2, epsilon, epsilon_hat
+        self.rho = rho
         self.t, self.v, self.m = 0, 0.0, 0.0
 
     def step(self, w, g):
@@ -131,6 +137,9 @@ class Optimizer:
         if self.name == "momentum":
             self.v = self.mu * self.v - self.lr * g
             return w + (self.mu * self.v - self.lr * g if self.nesterov else self.v)
+        if self.name == "rmsprop":     # as PyTorch's torch.optim.RMSprop
+            self.v = self.rho * self.v + (1 - self.rho) * g * g
+            return w - self.lr * g / (np.sqrt(self.v) + self.eps)
         self.m = self.b1 * self.m + (1 - self.b1) * g
         self.v = self.b2 * self.v + (1 - self.b2) * g * g
         if self.eps_hat:   # scikit-learn's AdamOptimizer, as it writes it

@@ -354,13 +354,17 @@ class TestDriverChecks:
         (dict(work=np.empty(3)), "work must hold at least"),
         (dict(saved=np.empty(22)), "saved must hold at least 23 values; got 22"),
         (dict(kinds=[0]), "kinds must hold 2 activations; got 1"),
-        (dict(kinds=[0, 7]), r"kinds\[1\] is not an activation of that layer: 7"),
+        (dict(kinds=[0, 8]), r"kinds\[1\] is not an activation of that layer: 8"),
         (dict(kinds=[4, 0]), r"kinds\[0\] is not an activation of that layer: 4"),
         (dict(kinds=[0, 4]), "the squared error cannot train a softmax output layer"),
     ])
     def test_refuses(self, change, message):
         with pytest.raises(ValueError, match=message):
             self.steps(**change)
+
+    def test_only_softmax_and_exp_are_output_only(self):
+        self.steps(kinds=[6, 7])        # leaky_relu in a hidden layer, elu at the output
+        self.steps(kinds=[7, 6])
 
     def test_mixed_dtypes_are_refused(self):
         with pytest.raises(ValueError, match="Buffer dtype mismatch"):

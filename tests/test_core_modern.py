@@ -9,10 +9,11 @@ import pytest
 
 import reference
 from nnext import NeuralNetwork, _core, _layout
+from nnext.optimizers import OPTIMIZERS
 
 LOSS = _core.LOSSES
 TOLERANCE = {np.float64: 1e-11, np.float32: 3e-5}
-HIDDEN = ["sigmoid", "tanh", "relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "identity", "leaky_relu", "elu"]
 # (output activation, loss) pairs that train: softmax only with the cross-entropy,
 # the cross-entropy only on softmax and sigmoid outputs, exp outputs (counts)
 # with the Poisson loss or the squared error.
@@ -102,7 +103,9 @@ def test_activations_of_infinities_and_nan(dtype):
     z = np.array([[-np.inf], [np.inf], [np.nan], [-1e308 if dtype == np.float64 else -3e38]],
                  dtype)
     expected = {"sigmoid": [0, 1, np.nan, 0], "tanh": [-1, 1, np.nan, -1],
-                "relu": [0, np.inf, np.nan, 0], "identity": [-np.inf, np.inf, np.nan, z[3, 0]]}
+                "relu": [0, np.inf, np.nan, 0], "identity": [-np.inf, np.inf, np.nan, z[3, 0]],
+                "leaky_relu": [-np.inf, np.inf, np.nan, 0.01 * z[3, 0]],
+                "elu": [-1, np.inf, np.nan, -1]}
     for kind, values in expected.items():
         network = NeuralNetwork([1, 1], activations=kind, dtype=dtype)
         network.weights[0][...] = 1
@@ -118,7 +121,8 @@ def test_activations_of_infinities_and_nan(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("kinds", [["sigmoid", "tanh", "relu", "identity"],
                                    ["relu", "tanh", "identity", "softmax"],
-                                   ["tanh", "relu", "sigmoid", "sigmoid"]])
+                                   ["tanh", "relu", "sigmoid", "sigmoid"],
+                                   ["leaky_relu", "elu", "leaky_relu", "elu"]])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_forward_pass_matches_reference(kinds, dtype, threads):
     network, X, _ = problem([9, 17, 8, 13, 5], kinds, dtype, n_samples=300)
@@ -186,8 +190,8 @@ def test_gradients_follow_finite_differences(hidden, out, loss, depth):
     shape = [4, 5, 6, 3][:depth - 1] + [3]
     kinds = [hidden] * (depth - 2) + [out]
     network, X, Y = problem(shape, kinds, np.float64, n_samples=7, seed=depth)
-    if hidden == "relu":
-        X += 0.05   # keep weighted inputs off relu's kink
+    if hidden in ("relu", "leaky_relu"):
+        X += 0.05   # keep weighted inputs off the kink
     grad, total = core_gradient(network, X, Y, loss)
     assert total == pytest.approx(core_loss(network, X, Y, loss), rel=1e-12)
     np.testing.assert_allclose(grad, numeric_gradient(network, X, Y, loss), rtol=1e-5,
@@ -213,7 +217,8 @@ def test_gradients_match_reference(out, loss, dtype, threads):
 
 SETTINGS = {"sgd": dict(learning_rate=0.1), "momentum": dict(learning_rate=0.05, momentum=0.8),
             "nesterov": dict(learning_rate=0.05, momentum=0.8, nesterov=True),
-            "adam": dict(learning_rate=0.01, beta1=0.8, beta2=0.99, epsilon=1e-7)}
+            "adam": dict(learning_rate=0.01, beta1=0.8, beta2=0.99, epsilon=1e-7),
+            "rmsprop": dict(learning_rate=0.01, rho=0.9, epsilon=1e-7)}
 
 
 def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before, l2=0.0,
@@ -231,7 +236,8 @@ def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before,
 
 
 def state_size(name, network):
-    return {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[name] * len(network.parameters)
+    optimizer = OPTIMIZERS["momentum" if name == "nesterov" else name]
+    return optimizer.state_vectors * len(network.parameters)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnext
-from nnext import Adam, EarlyStopping, Momentum, NeuralNetwork, SGD, fit
+from nnext import Adam, EarlyStopping, Momentum, NeuralNetwork, RMSprop, SGD, fit
 from nnext.engine import Engine
 
 from conftest import MNIST, needs_mnist
@@ -48,9 +48,10 @@ def test_default_loss_follows_the_output_layer():
     assert history.train_loss[-1] < history.train_loss[0]
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", SGD(0.05),
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "rmsprop", SGD(0.05),
                                        Momentum(0.02, momentum=0.5, nesterov=True),
-                                       Adam(0.005, beta1=0.8, beta2=0.99, epsilon=1e-6)])
+                                       Adam(0.005, beta1=0.8, beta2=0.99, epsilon=1e-6),
+                                       RMSprop(0.005, rho=0.9, epsilon=1e-6)])
 def test_every_optimizer_lowers_the_loss(optimizer):
     X, Y = blobs(200)
     history = fit(classifier(), X, Y, optimizer=optimizer, epochs=15, batch_size=20, seed=1,
@@ -243,7 +244,7 @@ def test_small_mnist_subset_reaches_ninety_percent():
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(loss="hinge"), ValueError, "loss must be one of squared_error, cross_entropy, poisson; got 'hinge'"),
     (dict(loss="squared_error"), ValueError, "cannot train a 'softmax' output layer"),
-    (dict(optimizer="rmsprop"), ValueError, "optimizer must be one of sgd, momentum, adam"),
+    (dict(optimizer="adagrad"), ValueError, "optimizer must be one of sgd, momentum, adam, rmsprop"),
     (dict(optimizer=Adam(), learning_rate=0.1), ValueError, "learning_rate goes into the optimizer"),
     (dict(learning_rate=0), ValueError, "learning_rate must be a finite number > 0; got 0"),
     (dict(learning_rate=float("nan")), ValueError, "learning_rate must be a finite number > 0"),
@@ -291,7 +292,7 @@ def test_bad_data_is_refused(X, Y, error, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(activations="bogus"), "activations\\[0\\] must be one of sigmoid, tanh, relu, identity, softmax, exp; got 'bogus'"),
+    (dict(activations="bogus"), "activations\\[0\\] must be one of sigmoid, tanh, relu, identity, softmax, exp, leaky_relu, elu; got 'bogus'"),
     (dict(activations=["softmax", "softmax"]), "activations\\[0\\] is 'softmax', which only the output layer may have"),
     (dict(activations=["relu"]), "activations must name 2 layers"),
     (dict(init="xavier"), "init must be one of uniform, glorot, he; got 'xavier'"),

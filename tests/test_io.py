@@ -440,7 +440,8 @@ def pickled_network(**changes):
     (dict(optimizer=("adam", 1, np.zeros(13))), "must be a 1-D float64 array of 26 values"),
     (dict(optimizer=("adam", 1, np.r_[np.zeros(13), -np.ones(13)])), "second moment >= 0"),
     (dict(optimizer=("adam", 1, np.full(26, np.inf))), "must be finite"),
-    (dict(optimizer=("rmsprop", 1, np.zeros(13))), "with a name among"),
+    (dict(optimizer=("adagrad", 1, np.zeros(13))), "with a name among"),
+    (dict(optimizer=("rmsprop", 1, -np.ones(13))), "mean square >= 0"),
 ])
 def test_unpickling_checks_parameters_and_optimizer_state(changes, message):
     state = pickled_network(**changes)
