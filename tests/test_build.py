@@ -1,8 +1,10 @@
 """The build under test is the one asked for (.ci/run runs the suite against
 several builds, chosen by the environment switches of setup.py)."""
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +77,19 @@ def test_one_version_everywhere():
     import nnext
     assert nnext.__version__ == version("nnext")
     assert metadata("nnext")["License-Expression"] == "BSD-3-Clause"
+
+
+def test_the_core_declares_exactly_the_kernels_that_the_header_lists():
+    # _kernels.h lists its kernels once (NN_KERNELS), for the dispatch by
+    # instruction set; the core declares each, in both types, to call it.
+    sources = Path(engine.__file__).parent
+    header = (sources / "_kernels.h").read_text()
+    listed = re.search(r"#define NN_KERNELS\(X\)(.*?)\n\n", header, re.S).group(1)
+    kernels = set(re.findall(r"X\((\w+)\)", listed))
+    core = (sources / "_core.pyx").read_text()
+    extern = re.search(r'cdef extern from "_kernels.h" nogil:(.*?)\n\n', core, re.S).group(1)
+    declared = set(re.findall(r"\bnn_(\w+)_[ds]\(", extern))
+    assert kernels and declared == kernels
+    for kernel in kernels:
+        for suffix in ("_d(", "_s("):
+            assert f"nn_{kernel}{suffix}" in extern, kernel
