@@ -167,8 +167,24 @@ def numeric_array(value, name, ndims=(2,)):
         raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
     if array.ndim not in ndims:
         dims = " or ".join(f"{n}-D" for n in ndims)
-        raise ValueError(f"{name} must be {dims}; got shape {array.shape}")
+        raise ValueError(f"{name} must be {dims}; got shape {array.shape}"
+                         + _shape_hint(array, ndims))
     return array
+
+
+def _shape_hint(array, ndims):
+    """What to do with an array of the wrong number of dimensions, where the
+    usual cause is known: labels instead of one-hot rows, images not flattened."""
+    if 2 not in ndims:
+        return ""
+    if array.ndim == 1 and array.dtype.kind in "iu":
+        return ("; for class labels, one-hot encode them: np.eye(n_classes)[labels], or use "
+                "nnext.sklearn.MLPClassifier, which takes labels")
+    if array.ndim > 2:
+        return (f"; flatten each sample: X.reshape(len(X), -1), which gives shape "
+                f"{(array.shape[0], int(np.prod(array.shape[1:])))}"
+                + (" (and scale pixels to [0, 1]: / 255)" if array.dtype == np.uint8 else ""))
+    return ""
 
 
 def nonfinite_row(row, name, what="row"):
