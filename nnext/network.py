@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _checks, _layout, losses
 from . import activations as _activations
+from . import engine
 from .engine import Engine
 from .layers import NeuralInputLayer, NeuralLayer
 
@@ -244,7 +245,9 @@ class NeuralNetwork:
             network's dtype.
         num_threads : int, optional
             Threads to share the samples between (default: all available
-            cores; blocks of 72 samples are the unit of sharing).  Keyword only.
+            cores; blocks of 72 samples are the unit of sharing, and a
+            thread is used only for at least 2^17 multiply-adds).  Keyword
+            only.
 
         Returns
         -------
@@ -274,7 +277,7 @@ class NeuralNetwork:
     def _check_output(self, outputs):
         """Raise if the outputs are not finite because the parameters are not (an
         overflow of finite parameters gives infinite outputs, as in NumPy)."""
-        if not np.isfinite(outputs).all():
+        if engine.first_nonfinite_row(outputs.reshape(-1, self.shape[-1])) >= 0:
             _checks.finite_parameters(self.parameters, self.shape,
                                       "the network's parameters are not finite")
 

@@ -1,0 +1,95 @@
+"""nnext on a busy machine: its default threads against one thread, beside
+N CPU-bound neighbour processes.
+
+Each row runs the same work with nnext's default thread count and with
+``num_threads=1``, taking turns, while N other processes (N = 0, 1, 2 by
+default) spin on the CPU, as a laptop with other work, a CI runner or a
+notebook beside a grid search would.  Medians of the repeats.
+
+    python benchmarks/busy.py [--neighbours 0,1,2] [--repeats 3]
+
+Workloads: a forward pass of 200 rows through a [2, 1] network (p50 of 300
+calls); the original's SGD on [2, 1], batch 10, 20 steps a round with a
+100-sample cost estimate (W4); and the original recipe on random
+digit-shaped data ([784, 20, 10], batch 50, 20 steps a round, a 5,000-sample
+cost estimate), 30 rounds.
+"""
+import argparse
+import multiprocessing
+import statistics
+import time
+
+import numpy as np
+
+import nnext
+
+
+def spin(stop):
+    while not stop.is_set():
+        pass
+
+
+def p50_feedforward(threads):
+    network = nnext.NeuralNetwork([2, 1], seed=0)
+    X = np.random.default_rng(0).random((200, 2))
+    times = []
+    for _ in range(300):
+        started = time.perf_counter()
+        network.feedforward(X, num_threads=threads)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1e6
+
+
+def per_round(shape, n_rows, batch_size, cost_rows, rounds, threads):
+    rng = np.random.default_rng(0)
+    X = rng.random((n_rows, shape[0]))
+    Y = rng.random((n_rows, shape[-1]))
+    network = nnext.NeuralNetwork(shape, seed=0)
+    started = time.perf_counter()
+    nnext.Trainer().train(network, (X, Y), 0.1, 20, batch_size, 0, 10**9, cost_rows, seed=0,
+                          max_rounds=rounds, num_threads=threads)
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
+WORKLOADS = {
+    "feedforward [2, 1], 200 rows (p50, us)": p50_feedforward,
+    "W4 [2, 1] round (us)": lambda threads: per_round([2, 1], 1000, 10, 100, 2000, threads),
+    "original recipe round (us)": lambda threads: per_round([784, 20, 10], 20000, 50, 5000, 30,
+                                                            threads),
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neighbours", default="0,1,2")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"nnext {nnext.__version__}, {nnext.engine.kernels()} kernels, default threads "
+          f"{nnext.config.config()['default threads']}, CPU {nnext.config.config()['cpu']}")
+    print("| neighbours | workload | default threads | num_threads=1 | default / one |")
+    print("|---|---|---|---|---|")
+    for count in map(int, args.neighbours.split(",")):
+        stop = multiprocessing.Event()
+        neighbours = [multiprocessing.Process(target=spin, args=(stop,), daemon=True)
+                      for _ in range(count)]
+        for process in neighbours:
+            process.start()
+        try:
+            time.sleep(0.5)
+            for name, workload in WORKLOADS.items():
+                default, single = [], []
+                for _ in range(args.repeats):
+                    default.append(workload(None))
+                    single.append(workload(1))
+                d, s = statistics.median(default), statistics.median(single)
+                print(f"| {count} | {name} | {d:.1f} | {s:.1f} | {d / s:.2f} |", flush=True)
+        finally:
+            stop.set()
+            for process in neighbours:
+                process.join(5)
+                if process.is_alive():
+                    process.terminate()
+
+
+if __name__ == "__main__":
+    main()
