@@ -16,11 +16,27 @@ The module also says which kernel variant the core runs
 (`kernels`, `use_kernels`) and how it was built (`openmp`, `debug_build`).
 """
 import contextlib
+import os
 import threading
 
 import numpy as np
 
-from . import _checks, _core, _layout
+from . import _checks, _layout
+
+try:
+    from . import _core
+except ImportError as error:
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.exists(os.path.join(here, "_core.pyx")) and not any(
+            name.startswith("_core.") and name.endswith((".so", ".pyd"))
+            for name in os.listdir(here)):
+        raise ImportError(
+            f"nnext's compiled core is not built in {here}: this is nnext's source tree, "
+            f"which Python finds before the installed package when it runs in the checkout. "
+            f"Run Python from another directory (the tests: 'pytest', not 'python -m "
+            f"pytest', in the checkout), or build the core in place with 'python setup.py "
+            f"build_ext --inplace'.") from error
+    raise
 from .activations import ACTIVATIONS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS

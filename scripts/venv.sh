@@ -1,5 +1,6 @@
 # Sourced by the other scripts: make (or reuse) a virtual environment and
-# build and install nnext into it from this checkout, with the test extras.
+# build and install nnext into it from this checkout, with the extras that
+# NNEXT_EXTRAS names (default "test"; empty for nnext and NumPy alone).
 # Each build variant gets its own environment:
 #   NNEXT_DEBUG_CYTHON=1   Cython's bounds checks on       (.venv-debug)
 #   NNEXT_SANITIZE=1       AddressSanitizer + UBSan        (.venv-sanitize)
@@ -14,5 +15,6 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet ".[test]"
+extras=${NNEXT_EXTRAS-test}
+"$venv/bin/python" -m pip install --quiet ".${extras:+[$extras]}"
 export PATH="$PWD/$venv/bin:$PATH"

@@ -1,7 +1,9 @@
 """nnext.show_config and python -m nnext; the errors a newcomer meets first."""
 import io
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,3 +44,17 @@ def test_the_first_errors_a_newcomer_meets_say_what_to_do(X, Y, hint):
         nnext.fit(network, X, Y, epochs=1)
     with pytest.raises(ValueError, match=hint):
         nnext.Trainer().train(network, (X, Y), 1.0, 1, 2, max_rounds=1)
+
+
+def test_importing_the_unbuilt_source_tree_says_what_is_happening(tmp_path):
+    # A checkout without the compiled core, as Python sees it from inside it.
+    package = tmp_path / "nnext"
+    package.mkdir()
+    installed = Path(nnext.__file__).parent
+    for source in list(installed.glob("*.py")) + [installed / "_core.pyx"]:
+        shutil.copy(source, package)
+    result = subprocess.run([sys.executable, "-c", "import nnext"], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "nnext's compiled core is not built in" in result.stderr
+    assert "Run Python from another directory" in result.stderr
