@@ -451,14 +451,16 @@ class _BaseMLP(BaseEstimator):
             gradient = np.zeros(len(packed))
             data_loss = 0.0
             for rows in chunks:
-                grad, total = network.engine.gradient(X, y, rows, loss, threads, sample_weight, work)
+                grad, total = network.engine.gradient(X, y, rows, loss, threads, sample_weight,
+                                                      work)
                 chunk_weight = len(rows) if sample_weight is None else sample_weight[rows].sum()
                 gradient += chunk_weight * _pack(*_layout.split(grad, network.shape))
                 data_loss += total
             weights = _pack(network.weights, ())
             gradient /= total_weight
             gradient[:n_weights] += self.alpha * weights / total_weight
-            parts["data"], parts["penalty"] = data_loss / total_weight, weights @ weights / total_weight
+            parts["data"] = data_loss / total_weight
+            parts["penalty"] = weights @ weights / total_weight
             return scale * parts["data"] + 0.5 * self.alpha * parts["penalty"], gradient
 
         return loss_and_gradient, parts

@@ -68,7 +68,8 @@ def hostile_text(rng):
     n = int(rng.integers(1, 20_000))
     kind = rng.integers(0, 5)
     if kind == 0:
-        return f"2\n{10 ** int(rng.integers(3, 7))}\n{10 ** int(rng.integers(3, 7))}\n[0]\n".encode()
+        sizes = [10 ** int(rng.integers(3, 7)) for _ in range(2)]
+        return f"2\n{sizes[0]}\n{sizes[1]}\n[0]\n".encode()
     if kind == 1:
         return b"2\n100\n100\n[" + b"1" * n + b"x]\n"
     if kind == 2:

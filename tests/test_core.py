@@ -39,18 +39,11 @@ def as_float64(network):
 
 
 def core_cost(network, X, Y, threads=1):
-    work = np.empty(_core.forward_workspace_size(network.engine.sizes, len(X), threads), network.dtype)
-    return _core.loss_sum(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
-                          work, threads)
+    return network.engine.loss_sum(X, Y, "squared_error", threads)
 
 
 def core_gradient(network, X, Y, rows, threads=1):
-    grad = np.empty_like(network.parameters)
-    work = np.empty(_core.train_workspace_size(network.engine.sizes, len(rows)), network.dtype)
-    _core.gradient(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
-                   np.asarray(rows, np.intp), grad,
-                   work, threads)
-    return grad
+    return network.engine.gradient(X, Y, np.asarray(rows, np.intp), "squared_error", threads)[0]
 
 
 def core_steps(network, X, Y, rows, learning_step, iterations, threads=1):
@@ -136,8 +129,7 @@ def test_gradient_is_the_mean_of_the_reference_backprop(shape, dtype, threads):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_forward_layers_gives_every_layer_of_the_reference(shape, dtype):
     network, X, _ = random_problem(shape, dtype, n_samples=1)
-    acts = np.empty(sum(shape[1:]), dtype)
-    _core.forward_layers(network.engine.sizes, network.engine.kinds, network.parameters, X[0], acts)
+    acts = network.engine.forward_layers(X[0])
     weights, biases = as_float64(network)
     a, start = X[0].astype(np.float64), 0
     for w, b in zip(weights, biases):
@@ -314,7 +306,8 @@ def test_ctrl_c_during_a_gradient_leaves_the_gradient_unwritten(probe):
     work = np.empty(_core.train_workspace_size(network.engine.sizes, 3))
     probe(ctrl_c_at(0, "forward", []))
     with pytest.raises(KeyboardInterrupt):
-        _core.gradient(network.engine.sizes, network.engine.kinds, SQUARED_ERROR, network.parameters, X, Y,
+        _core.gradient(network.engine.sizes, network.engine.kinds, SQUARED_ERROR,
+                       network.parameters, X, Y,
                        np.arange(3, dtype=np.intp),
                        grad, work)
     assert (grad == 7.0).all()

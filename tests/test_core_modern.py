@@ -1,6 +1,5 @@
 """The compiled core's activations, losses and optimizers against the plain
 NumPy references in reference.py, and against finite differences."""
-import itertools
 import math
 import warnings
 
@@ -44,9 +43,7 @@ def as_lists(network):
 
 
 def core_loss(network, X, Y, loss):
-    work = np.empty(_core.forward_workspace_size(network.engine.sizes, len(X), 1), network.dtype)
-    return _core.loss_sum(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
-                          work, 1)
+    return network.engine.loss_sum(X, Y, loss, 1)
 
 
 def mean_loss(network, X, Y, loss):
@@ -56,11 +53,7 @@ def mean_loss(network, X, Y, loss):
 
 def core_gradient(network, X, Y, loss, threads=1, sample_weight=None, rows=None):
     rows = np.arange(len(X), dtype=np.intp) if rows is None else np.asarray(rows, np.intp)
-    grad = np.empty_like(network.parameters)
-    work = np.empty(_core.train_workspace_size(network.engine.sizes, len(rows)), network.dtype)
-    total = _core.gradient(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
-                           rows, grad, work, threads, sample_weight)
-    return grad, total
+    return network.engine.gradient(X, Y, rows, loss, threads, sample_weight)
 
 
 # --- elementwise kernels ----------------------------------------------------------
@@ -110,9 +103,7 @@ def test_activations_of_infinities_and_nan(dtype):
         network = NeuralNetwork([1, 1], activations=kind, dtype=dtype)
         network.weights[0][...] = 1
         network.biases[0][...] = 0
-        out = np.empty((4, 1), dtype)
-        work = np.empty(_core.forward_workspace_size(network.engine.sizes, 4, 1), dtype)
-        _core.feedforward(network.engine.sizes, network.engine.kinds, network.parameters, z, out, work, 1)
+        out, _ = network.engine.forward(z, 1)
         np.testing.assert_array_equal(out[:, 0], np.array(values, dtype))
 
 
@@ -228,8 +219,9 @@ def core_epoch(network, X, Y, rows, batch_size, loss, name, state, steps_before,
     n_batches = -(-len(rows) // batch_size)
     stats, completed = np.zeros((n_batches, 3)), np.zeros(1, np.intp)
     work = np.empty(_core.train_workspace_size(network.engine.sizes, batch_size), network.dtype)
-    _core.train_epoch(network.engine.sizes, network.engine.kinds, LOSS[loss], network.parameters, X, Y,
-                      np.asarray(rows, np.intp), sample_weight, batch_size, settings,
+    _core.train_epoch(network.engine.sizes, network.engine.kinds, LOSS[loss],
+                      network.parameters, X, Y, np.asarray(rows, np.intp), sample_weight,
+                      batch_size, settings,
                       steps_before, state, np.empty_like(network.parameters), work, stats,
                       completed, threads)
     return stats, int(completed[0])

@@ -281,7 +281,8 @@ def test_values_too_large_for_float32_are_refused(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("2\n1\n1\n[1e+300]\n[0.5]\n")
     assert nnext.load(path).weights[0][0, 0] == 1e300
-    with pytest.raises(ValueError, match=r"weights\[0\]\[0, 0\] is 1e\+300, too large for float32"):
+    with pytest.raises(ValueError,
+                       match=r"weights\[0\]\[0, 0\] is 1e\+300, too large for float32"):
         nnext.load(path, dtype="float32")
     network = NeuralNetwork([1, 1], dtype="float32")
     with pytest.raises(ValueError, match="fit float32"):

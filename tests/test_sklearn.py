@@ -513,7 +513,8 @@ def test_the_stratified_split_names_the_classes_as_scikit_learn():
     assert messages[0] == messages[1] and "['True']" in messages[0]
 
 
-@pytest.mark.parametrize("schedule, expected", [("constant", 0.1), ("invscaling", 0.1 / 9 ** 0.25)])
+@pytest.mark.parametrize("schedule, expected", [("constant", 0.1),
+                                                ("invscaling", 0.1 / 9 ** 0.25)])
 def test_the_learning_rate_reached_is_kept_as_scikit_learn_keeps_it(schedule, expected):
     X, y = [[3, 2], [1, 6], [5, 6], [-2, -4]], [1, 1, 1, 0]
     clf = MLPClassifier(solver="sgd", hidden_layer_sizes=4, learning_rate=schedule, max_iter=1,
@@ -537,9 +538,9 @@ def test_coefs_assigned_to_an_estimator_never_fitted_are_trained_from():
     o = 1 / (1 + np.exp(-(h @ [[0.1], [0.2]] + 1.0)))
     delta_out = o - 0                               # cross-entropy with a sigmoid output
     delta_hidden = delta_out @ [[0.1, 0.2]] * h * (1 - h)
-    expected_w2 = np.array([[0.1], [0.2]]) - 0.1 * (h.T @ delta_out + 0.1 * np.array([[0.1], [0.2]]))
-    expected_w1 = (np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]])
-                   - 0.1 * (X.T @ delta_hidden + 0.1 * np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]])))
+    w1, w2 = np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])
+    expected_w2 = w2 - 0.1 * (h.T @ delta_out + 0.1 * w2)
+    expected_w1 = w1 - 0.1 * (X.T @ delta_hidden + 0.1 * w1)
     np.testing.assert_allclose(clf.coefs_[1], expected_w2, rtol=1e-12)
     np.testing.assert_allclose(clf.coefs_[0], expected_w1, rtol=1e-12)
     assert clf.n_iter_ == 1 and clf.n_layers_ == 3
