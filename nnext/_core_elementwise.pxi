@@ -203,6 +203,6 @@ cdef inline intp part_start(intp n, int part, int parts) noexcept nogil:
     return part * n // parts
 
 
-cdef inline int split(intp work, intp pieces, int n_threads) noexcept nogil:
+cdef inline int threads_for(intp work, intp pieces, int n_threads) noexcept nogil:
     """How many threads share a product of ``work`` multiply-adds in ``pieces`` parts."""
     return <int>max(1, min(<intp>n_threads, min(pieces, work // THREAD_MIN_WORK)))

@@ -17,7 +17,7 @@ def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
     cdef Net net = as_net(sizes, kinds)
     cdef Batch batch
     cdef double total
-    cdef const floating* sw = weights_or_null(sample_weight)
+    cdef const floating* sample_weights = weights_or_null(sample_weight)
     n_threads = check_threads(n_threads)
     check_loss(net, loss)
     check_batch(net, params.shape[0], X.shape[0], X.shape[1], Y.shape[0], Y.shape[1],
@@ -26,8 +26,8 @@ def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
     if grad.shape[0] != params.shape[0]:
         raise ValueError(f"grad must hold {params.shape[0]} values; got {grad.shape[0]}")
     with nogil:
-        batch = gather(net, X, Y, sw, &rows[0], rows.shape[0], &work[0], params.shape[0],
-                       n_threads)
+        batch = gather(net, X, Y, sample_weights, &rows[0], rows.shape[0], &work[0],
+                       params.shape[0], n_threads)
         samples_phase(net, loss, &params[0], params.shape[0], &batch, True)
         look_for_ctrl_c(0, False)
         weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
@@ -110,7 +110,7 @@ cdef Optimizer as_optimizer(dict settings) except *:
     opt.epsilon = settings.get("epsilon", 0.0)
     opt.epsilon_hat = settings.get("epsilon_hat", False)
     opt.rho = settings.get("rho", 0.0)
-    opt.t = 0
+    opt.step = 0
     return opt
 
 
@@ -149,7 +149,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     cdef intp n_rows = rows.shape[0]
     cdef intp b, start, since_check = 0
     cdef intp n_batches = (n_rows + batch_size - 1) // batch_size if batch_size > 0 else 0
-    cdef const floating* sw = weights_or_null(sample_weight)
+    cdef const floating* sample_weights = weights_or_null(sample_weight)
     cdef double* square_sums
     n_threads = check_threads(n_threads)
     check_loss(net, loss)
@@ -173,7 +173,8 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
         with nogil:
             for b in range(n_batches):
                 start = b * batch_size
-                batch = gather(net, X, Y, sw, &rows[start], min(batch_size, n_rows - start),
+                batch = gather(net, X, Y, sample_weights, &rows[start],
+                               min(batch_size, n_rows - start),
                                &work[0], n_params, n_threads, True)
                 if batch.first != NULL:
                     first_layer_phase(net, &params[0], &batch)
@@ -182,7 +183,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 batch_stats[b, 1] = batch.weight_sum
                 batch_stats[b, 2] = (squared_weights(net, &params[0], n_params, square_sums,
                                                      n_threads) if l2 != 0 else 0)
-                opt.t = steps_before + b + 1
+                opt.step = steps_before + b + 1
                 opt.l2 = l2
                 if opt.l2_over_weight:
                     opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0

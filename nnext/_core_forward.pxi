@@ -22,7 +22,7 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
                          intp* first_nonfinite, const floating[:, ::1] Y,
                          double* block_losses) noexcept nogil:
     """Push the rows of X through the network block by block, the blocks shared
-    between threads (as many as `split` gives each at least THREAD_MIN_WORK
+    between threads (as many as `threads_for` gives each at least THREAD_MIN_WORK
     multiply-adds: a thread woken for less costs more than it saves, and on a
     busy machine far more).  Per block, if asked: copy the outputs to out, note the
     first row of X that is not finite in first_nonfinite (or -1), and put the
@@ -37,7 +37,7 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     cdef floating* acts
     cdef floating* a
     cdef const floating* inputs
-    cdef int parts = split(n_samples * parameter_count(net), n_blocks, n_threads)
+    cdef int parts = threads_for(n_samples * parameter_count(net), n_blocks, n_threads)
     cdef const floating* packed = NULL
     if n_samples >= PACK_MIN_ROWS:
         packed = pack_layers(net, params, work + parts * block_work)

@@ -55,21 +55,21 @@ cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* param
     cdef const floating* x = <floating*>batch.x
     cdef floating* acts = <floating*>replica.acts
     cdef floating* deltas = <floating*>replica.deltas
-    cdef floating* t = <floating*>replica.later
+    cdef floating* layer_params = <floating*>replica.later
     gather_first(net, <floating*>batch.first, nb, 0, nb, parts, acts)
-    forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, t)
+    forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, layer_params)
     delta_rows(net, SQUARED_ERROR, params, n_params, <floating*>batch.y, NULL, 0, nb, nb,
-               acts, deltas, t, 2)
+               acts, deltas, layer_params, 2)
     # (The block of layer 1's deltas goes in the space of layer 1's deltas,
     # which no one else reads.)
     first_layer_step(net, params, True, alpha, x, nb, <floating*>batch.first,
-                     deltas + nb * net.sizes[1], t, deltas, part, parts)
+                     deltas + nb * net.sizes[1], layer_params, deltas, part, parts)
     for l in range(2, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        layer_gradient(t, True, alpha, acts, n_in, deltas + nb * n_in, nb, n_in, n_out,
+        layer_gradient(layer_params, True, alpha, acts, n_in, deltas + nb * n_in, nb, n_in, n_out,
                        layer_share(net, l, False, panel_width(params), 0, 1))
-        t += n_out * (n_in + 1)
+        layer_params += n_out * (n_in + 1)
         acts += nb * n_in
         deltas += nb * n_in
     if next_first != NULL:

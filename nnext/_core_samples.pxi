@@ -56,13 +56,14 @@ cdef void forward_rows(Net net, const floating* params, const floating* packed,
 
 
 cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
-                     const floating* y, const floating* sw, intp lo, intp hi, intp nb,
+                     const floating* y, const floating* sample_weights, intp lo, intp hi, intp nb,
                      const floating* acts, floating* deltas,
                      const floating* later=NULL, intp lowest=1) noexcept nogil:
     """The deltas of layers lowest..L for samples lo..hi, laid out like the
     activations in deltas.
 
-    Output layer: see `output_delta`, times the sample's weight sw[s] when sw
+    Output layer: see `output_delta`, times the sample's weight sample_weights[s]
+    when sample_weights
     is not NULL; below: delta_prev = (delta . W) * f'(z_prev) (see
     `hidden_delta`).  Subnormal deltas are made 0 (see nn_flush_subnormal).
     Layer 1's weights are not read: the parameters of layers 2..L are those
@@ -81,10 +82,10 @@ cdef void delta_rows(Net net, int loss, const floating* params, intp n_params,
     offset -= nb * n_out
     output_delta(loss, net.kinds[net.n_layers - 2], deltas + offset + lo * n_out,
                  acts + offset + lo * n_out, y + lo * n_out, (hi - lo) * n_out)
-    if sw != NULL:
+    if sample_weights != NULL:
         for s in range(lo, hi):
             for j in range(n_out):
-                deltas[offset + s * n_out + j] *= sw[s]
+                deltas[offset + s * n_out + j] *= sample_weights[s]
     flush_subnormal(deltas + offset + lo * n_out, (hi - lo) * n_out)
     for l in range(net.n_layers - 1, lowest, -1):
         n_out = net.sizes[l]
@@ -110,12 +111,13 @@ cdef inline void hidden_delta(int kind, intp rows, intp width, intp n_out,
 
 
 cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
-                       const floating* x, const floating* y, const floating* sw, intp nb,
+                       const floating* x, const floating* y, const floating* sample_weights,
+                       intp nb,
                        const floating* first, floating* acts, floating* deltas,
                        floating* losses, int part, int parts) noexcept nogil:
     """Forward pass and deltas for part ``part`` of ``parts`` of the samples, and
     each sample's loss into losses (when it is not NULL); with sample weights
-    sw (not NULL), each sample's loss and deltas are scaled by its weight.
+    sample_weights (not NULL), each sample's loss and deltas are scaled by its weight.
     With first not NULL, layer 1's activations are gathered from its blocks
     (see `first_layer_share`) and the deltas stop at layer 2: the threads
     compute layer 1's by neurons (see `first_layer_step`)."""
@@ -131,9 +133,9 @@ cdef void sample_share(Net net, int loss, const floating* params, intp n_params,
         for s in range(lo, hi):
             losses[s] = rows_loss(loss, net.kinds[net.n_layers - 2], outputs + s * n_out,
                                   y + s * n_out, n_out, loss_eps(<floating>0))
-            if sw != NULL:
-                losses[s] *= sw[s]
-    delta_rows(net, loss, params, n_params, y, sw, lo, hi, nb, acts, deltas, NULL,
+            if sample_weights != NULL:
+                losses[s] *= sample_weights[s]
+    delta_rows(net, loss, params, n_params, y, sample_weights, lo, hi, nb, acts, deltas, NULL,
                1 if first == NULL else 2)
 
 

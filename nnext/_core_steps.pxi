@@ -43,7 +43,7 @@ ctypedef struct Batch:
     void* acts
     void* deltas
     void* losses
-    void* sw                # the samples' weights, or NULL when all weigh 1
+    void* sample_weights                # the samples' weights, or NULL when all weigh 1
     double weight_sum       # their sum (nb when all weigh 1)
     void* first             # layer 1's activations, by blocks of neurons (see
                             # first_layer_share), or NULL
@@ -56,7 +56,7 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
     the start of work and lay out the rest.  With by_neurons, threads that
     share the steps compute layer 1 by neurons (see `first_layer_share`)."""
     cdef Batch batch
-    cdef floating* sw
+    cdef floating* sample_weights
     cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
     cdef floating* x = aligned(work)
     cdef floating* y = aligned(x + nb * n_in)
@@ -66,24 +66,24 @@ cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
         memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
     batch.nb = nb
     batch.step_work = nb * n_params
-    batch.parts = split(batch.step_work, nb, n_threads)
+    batch.parts = threads_for(batch.step_work, nb, n_threads)
     batch.x = x
     batch.y = y
     batch.acts = acts
     batch.deltas = aligned(acts + nb * activation_count(net))
     batch.losses = aligned(<floating*>batch.deltas + nb * activation_count(net))
-    batch.sw = NULL
+    batch.sample_weights = NULL
     batch.weight_sum = nb
-    sw = aligned(<floating*>batch.losses + nb)
+    sample_weights = aligned(<floating*>batch.losses + nb)
     if sample_weight != NULL:
-        batch.sw = sw
+        batch.sample_weights = sample_weights
         batch.weight_sum = 0
         for i in range(nb):
-            sw[i] = sample_weight[rows[i]]
-            batch.weight_sum += sw[i]
+            sample_weights[i] = sample_weight[rows[i]]
+            batch.weight_sum += sample_weights[i]
     batch.first = NULL
     if by_neurons and batch.parts > 1 and net.n_layers > 2:
-        batch.first = aligned(sw + nb)
+        batch.first = aligned(sample_weights + nb)
     return batch
 
 
@@ -99,12 +99,12 @@ cdef void samples_phase(Net net, int loss, const floating* params, intp n_params
     cdef floating* losses = <floating*>batch.losses if want_losses else NULL
     if batch.parts == 1:    # (a parallel region of one thread still costs its start)
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     <floating*>batch.sw, batch.nb, NULL, <floating*>batch.acts,
+                     <floating*>batch.sample_weights, batch.nb, NULL, <floating*>batch.acts,
                      <floating*>batch.deltas, losses, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     <floating*>batch.sw, batch.nb, <floating*>batch.first,
+                     <floating*>batch.sample_weights, batch.nb, <floating*>batch.first,
                      <floating*>batch.acts, <floating*>batch.deltas,
                      losses, part, batch.parts)
 

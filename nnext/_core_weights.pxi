@@ -6,9 +6,11 @@ cdef enum:
     BIAS_CHUNK = 64     # biases whose sums over the samples are kept at once
 
 
-cdef void bias_share(floating* t, bint accumulate, floating alpha, const floating* delta,
+cdef void bias_share(floating* layer_params, bint accumulate, floating alpha,
+                     const floating* delta,
                      intp nb, intp n_out, intp lo, intp hi) noexcept nogil:
-    """t[j] = (t[j] if accumulate else 0) + alpha * sum over the nb samples of
+    """layer_params[j] = (layer_params[j] if accumulate else 0) + alpha * sum over the
+    nb samples of
     delta[s, j], for j in lo..hi: the sums of BIAS_CHUNK biases at a time, sample
     by sample (each in sample order), so that the additions of neighbouring
     biases overlap."""
@@ -23,9 +25,9 @@ cdef void bias_share(floating* t, bint accumulate, floating alpha, const floatin
                 total[j] += delta[s * n_out + j0 + j]
         for j in range(width):
             if accumulate:
-                t[j0 + j] += alpha * total[j]
+                layer_params[j0 + j] += alpha * total[j]
             else:
-                t[j0 + j] = alpha * total[j]
+                layer_params[j0 + j] = alpha * total[j]
         j0 += BIAS_CHUNK
 
 
@@ -73,28 +75,30 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     `first_layer_step`), and whose activations it reads from its block in
     first (see `first_layer_share`)."""
     cdef intp l, n_in, n_out, lda
-    cdef floating* t = target
+    cdef floating* layer_params = target
     cdef const floating* a_prev = x
     cdef const floating* a_cols
     cdef const floating* delta = deltas
-    cdef Share sh
+    cdef Share share
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        sh = layer_share(net, l, first != NULL, panel_width(t), part, parts)
+        share = layer_share(net, l, first != NULL, panel_width(layer_params), part, parts)
         if first != NULL and l == 1:
-            first_layer_step(net, t, accumulate, alpha, x, nb, first, deltas + nb * n_out,
-                             params + first_layer_params(net), deltas + nb * sh.lo,
+            first_layer_step(net, layer_params, accumulate, alpha, x, nb, first,
+                             deltas + nb * n_out,
+                             params + first_layer_params(net), deltas + nb * share.lo,
                              part, parts)
         else:
             if first != NULL and l == 2:
                 a_cols = part_block(net, <floating*>first, nb, part, parts)
-                lda = sh.hi - sh.lo
+                lda = share.hi - share.lo
             else:
-                a_cols = a_prev + sh.lo
+                a_cols = a_prev + share.lo
                 lda = n_in
-            layer_gradient(t, accumulate, alpha, a_cols, lda, delta, nb, n_in, n_out, sh)
-        t += n_out * (n_in + 1)
+            layer_gradient(layer_params, accumulate, alpha, a_cols, lda, delta, nb, n_in, n_out,
+                           share)
+        layer_params += n_out * (n_in + 1)
         a_prev = acts
         acts += nb * n_out
         delta += nb * n_out
@@ -106,15 +110,17 @@ cdef inline intp panel_width(const floating* dtype_only) noexcept nogil:
     return nn_panel_d if floating is double else nn_panel_s
 
 
-cdef void layer_gradient(floating* t, bint accumulate, floating alpha, const floating* a_cols,
+cdef void layer_gradient(floating* layer_params, bint accumulate, floating alpha,
+                         const floating* a_cols,
                          intp lda, const floating* delta, intp nb, intp n_in, intp n_out,
-                         Share sh) noexcept nogil:
-    """`weight_share` for one layer (t its weights, then its biases) and one
+                         Share share) noexcept nogil:
+    """`weight_share` for one layer (layer_params its weights, then its biases) and one
     share of its columns: a_cols is the previous layer's activations from
-    column sh.lo on, rows lda apart."""
-    gemm_nn(n_out, sh.hi - sh.lo, nb, alpha, delta, 1, n_out, a_cols, lda, accumulate,
-            t + sh.lo, n_in)
-    bias_share(t + n_out * n_in, accumulate, alpha, delta, nb, n_out, sh.j_lo, sh.j_hi)
+    column share.lo on, rows lda apart."""
+    gemm_nn(n_out, share.hi - share.lo, nb, alpha, delta, 1, n_out, a_cols, lda, accumulate,
+            layer_params + share.lo, n_in)
+    bias_share(layer_params + n_out * n_in, accumulate, alpha, delta, nb, n_out, share.j_lo,
+               share.j_hi)
 
 
 ctypedef struct Optimizer:
@@ -127,7 +133,7 @@ ctypedef struct Optimizer:
     double beta1, beta2, epsilon
     bint epsilon_hat        # Adam's epsilon added to sqrt(v), not to sqrt(v / c2)
     double rho              # RMSprop's decay of the mean square
-    intp t                  # steps taken, this one included (Adam's bias correction)
+    intp step               # steps taken, this one included (Adam's bias correction)
 
 
 cdef void rmsprop_update(floating* w, const floating* g, floating* v, intp n, floating lr,
@@ -167,8 +173,8 @@ cdef void update_range(Optimizer* opt, floating* w, const floating* g, floating*
         rmsprop_update(w + lo, g + lo, state + lo, hi - lo, <floating>opt.learning_rate,
                        <floating>l2, <floating>opt.rho, <floating>opt.epsilon)
     else:
-        c1 = 1 - opt.beta1 ** opt.t
-        c2 = 1 - opt.beta2 ** opt.t
+        c1 = 1 - opt.beta1 ** opt.step
+        c2 = 1 - opt.beta2 ** opt.step
         if opt.epsilon_hat:
             # lr sqrt(c2) / c1 * m / (sqrt(v) + eps): the same step but for where
             # epsilon enters (Kingma and Ba's "epsilon hat"; scikit-learn's form)
@@ -194,24 +200,24 @@ cdef bint update_layer_share(Net net, Optimizer* opt, floating* params,
     cdef intp l, j, start = 0, n_in, n_out
     cdef intp grain = panel_width(params)
     cdef bint finite = True
-    cdef Share sh
+    cdef Share share
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        sh = layer_share(net, l, by_neurons, grain, part, parts)
-        if sh.by_rows:
-            update_range(opt, params, grad, state, n_params, start + sh.lo * n_in,
-                         start + sh.hi * n_in, opt.l2)
-            finite = finite and all_finite(params + start + sh.lo * n_in,
-                                           (sh.hi - sh.lo) * n_in)
+        share = layer_share(net, l, by_neurons, grain, part, parts)
+        if share.by_rows:
+            update_range(opt, params, grad, state, n_params, start + share.lo * n_in,
+                         start + share.hi * n_in, opt.l2)
+            finite = finite and all_finite(params + start + share.lo * n_in,
+                                           (share.hi - share.lo) * n_in)
         else:
             for j in range(n_out):
-                update_range(opt, params, grad, state, n_params, start + j * n_in + sh.lo,
-                             start + j * n_in + sh.hi, opt.l2)
-                finite = finite and all_finite(params + start + j * n_in + sh.lo,
-                                               sh.hi - sh.lo)
+                update_range(opt, params, grad, state, n_params, start + j * n_in + share.lo,
+                             start + j * n_in + share.hi, opt.l2)
+                finite = finite and all_finite(params + start + j * n_in + share.lo,
+                                               share.hi - share.lo)
         start += n_out * n_in
-        update_range(opt, params, grad, state, n_params, start + sh.j_lo, start + sh.j_hi, 0)
-        finite = finite and all_finite(params + start + sh.j_lo, sh.j_hi - sh.j_lo)
+        update_range(opt, params, grad, state, n_params, start + share.j_lo, start + share.j_hi, 0)
+        finite = finite and all_finite(params + start + share.j_lo, share.j_hi - share.j_lo)
         start += n_out
     return finite
