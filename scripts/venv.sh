@@ -1,7 +1,8 @@
 # Sourced by the other scripts: make (or reuse) a virtual environment and
 # build and install nnext into it from this checkout, with the extras that
 # NNEXT_EXTRAS names (default "test"; empty for nnext and NumPy alone).
-# Each build variant gets its own environment:
+# Each build variant gets its own environment (and, with NNEXT_EXTRAS=test-core,
+# the test extras without Dask, whose tests then skip):
 #   NNEXT_DEBUG_CYTHON=1   Cython's bounds checks on       (.venv-debug)
 #   NNEXT_SANITIZE=1       AddressSanitizer + UBSan        (.venv-sanitize)
 #   NNEXT_OPENMP=0         no OpenMP: a single-threaded core (.venv-serial)
