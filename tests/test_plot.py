@@ -1,5 +1,4 @@
 """nnext.plot on small known inputs: what each picture holds, and its refusals."""
-import os
 
 import numpy as np
 import pytest
