@@ -13,8 +13,9 @@ Each layer l has an activation, ``kinds[l - 1]`` (one of the ACTIVATIONS
 codes), and training minimises a loss (one of the LOSSES codes); both are
 dispatched once per layer, never per element.
 
-Samples are rows: the values of layer l for a block of ``nb`` samples form an
-(nb, n_l) row-major array.  A training step has two phases: the work of each
+Samples are rows: the values of layer l for a block of ``n_samples``
+samples form an (n_samples, n_l) row-major array.  The training drivers lay a
+batch out in one work buffer of the parameters' type (see `Batch`).  A training step has two phases: the work of each
 sample (its forward pass and every layer's delta, which need only the step's
 starting weights) and then the work of each weight (its update).  When a step
 is large enough, ``n_threads`` OpenMP threads share the first by samples and
@@ -29,6 +30,7 @@ import os
 
 from cython cimport floating
 from cython.parallel cimport prange, threadid
+from libc.float cimport DBL_EPSILON, FLT_EPSILON
 from libc.math cimport exp, expm1, expm1f, log, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy

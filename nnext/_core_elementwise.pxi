@@ -158,13 +158,14 @@ cdef void output_delta(int loss, int kind, floating* delta, const floating* a,
 
 
 cdef double rows_loss(int loss, int kind, const floating* a, const floating* y,
-                      intp n, floating eps) noexcept nogil:
+                      intp n) noexcept nogil:
     """Sum of the losses of n output values: (a - y)^2 for the squared error;
     -y log a (softmax) or -y log a - (1 - y) log(1 - a) (sigmoid) for the
-    cross-entropy, with a and 1 - a clipped below at eps; the Poisson
+    cross-entropy, with a and 1 - a clipped below at the type's epsilon; the Poisson
     deviance's half, y log(y / a) - y + a (0 log 0 = 0), for the Poisson loss."""
     cdef intp i
     cdef double total = 0, diff
+    cdef floating eps = DBL_EPSILON if floating is double else FLT_EPSILON
     if loss == SQUARED_ERROR:
         for i in range(n):
             diff = a[i] - y[i]
@@ -185,14 +186,6 @@ cdef double rows_loss(int loss, int kind, const floating* a, const floating* y,
             if y[i] != 1:
                 total = total - (1 - y[i]) * log(max(1 - a[i], eps))
     return total
-
-
-cdef inline floating loss_eps(floating x) noexcept nogil:
-    """The clipping of probabilities in the cross-entropy: the type's epsilon."""
-    if floating is double:
-        return 2.220446049250313e-16
-    else:
-        return 1.1920929e-07
 
 
 cdef inline intp part_start(intp n, int part, int parts) noexcept nogil:

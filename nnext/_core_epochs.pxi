@@ -28,10 +28,10 @@ def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
     with nogil:
         batch = gather(net, X, Y, sample_weights, &rows[0], rows.shape[0], &work[0],
                        params.shape[0], n_threads)
-        samples_phase(net, loss, &params[0], params.shape[0], &batch, True)
+        samples_phase(net, loss, &params[0], params.shape[0], &batch, &work[0], True)
         look_for_ctrl_c(0, False)
-        weights_phase(net, &batch, &grad[0], False, <floating>mean_factor(&batch))
-        total = batch_loss(&batch, <floating*>batch.losses)
+        weights_phase(net, &batch, &work[0], &grad[0], False, <floating>mean_factor(&batch))
+        total = batch_loss(&batch, &work[0])
     return total
 
 
@@ -55,14 +55,14 @@ cdef inline double mean_factor(Batch* batch) noexcept nogil:
 cdef double chunk_squares(Net net, const floating* params, intp lo,
                           intp hi) noexcept nogil:
     """The sum of the squares of the weights (not the biases) among params[lo:hi]."""
-    cdef intp l, start = 0, end, first, last
+    cdef intp l, start = 0, end, piece_lo, piece_hi
     cdef double total = 0
     for l in range(1, net.n_layers):
         end = start + net.sizes[l] * net.sizes[l - 1]
-        first = max(lo, start)
-        last = min(hi, end)
-        if first < last:
-            total += sum_squares(params + first, last - first)
+        piece_lo = max(lo, start)
+        piece_hi = min(hi, end)
+        if piece_lo < piece_hi:
+            total += sum_squares(params + piece_lo, piece_hi - piece_lo)
         start = end + net.sizes[l]
     return total
 
@@ -176,10 +176,10 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 batch = gather(net, X, Y, sample_weights, &rows[start],
                                min(batch_size, n_rows - start),
                                &work[0], n_params, n_threads, True)
-                if batch.first != NULL:
-                    first_layer_phase(net, &params[0], &batch)
-                samples_phase(net, loss, &params[0], n_params, &batch, True)
-                batch_stats[b, 0] = batch_loss(&batch, <floating*>batch.losses)
+                if batch.layer1_blocks != NO_BUFFER:
+                    first_layer_phase(net, &params[0], &batch, &work[0])
+                samples_phase(net, loss, &params[0], n_params, &batch, &work[0], True)
+                batch_stats[b, 0] = batch_loss(&batch, &work[0])
                 batch_stats[b, 1] = batch.weight_sum
                 batch_stats[b, 2] = (squared_weights(net, &params[0], n_params, square_sums,
                                                      n_threads) if l2 != 0 else 0)
@@ -187,7 +187,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 opt.l2 = l2
                 if opt.l2_over_weight:
                     opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0
-                if not step_phase(net, &batch, &opt, &params[0], &grad[0],
+                if not step_phase(net, &batch, &work[0], &opt, &params[0], &grad[0],
                                   &state[0] if state.shape[0] else NULL, n_params):
                     break
                 completed[0] = b + 1

@@ -32,7 +32,7 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     cdef intp last_layer = activation_count(net) - n_out
-    cdef intp block, start, nb
+    cdef intp block, start, block_rows
     cdef intp block_inputs = min(<intp>FORWARD_BLOCK, n_samples) * n_in
     cdef floating* acts
     cdef floating* a
@@ -43,25 +43,25 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
         packed = pack_layers(net, params, work + parts * block_work)
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
         start = block * FORWARD_BLOCK
-        nb = min(<intp>FORWARD_BLOCK, n_samples - start)
+        block_rows = min(<intp>FORWARD_BLOCK, n_samples - start)
         acts = work + threadid() * block_work
         inputs = &X[start, 0]
         if packed == NULL and <size_t>inputs % ALIGNMENT:
             # The kernels load 64 bytes at a time: rows that start off a cache
             # line are copied onto one first (the copy costs less than the
             # split loads would).
-            memcpy(acts + block_work - block_inputs, inputs, nb * n_in * sizeof(floating))
+            memcpy(acts + block_work - block_inputs, inputs, block_rows * n_in * sizeof(floating))
             inputs = acts + block_work - block_inputs
-        forward_rows(net, params, packed, inputs, 0, nb, nb, acts,
+        forward_rows(net, params, packed, inputs, 0, block_rows, block_rows, acts,
                      &first_nonfinite[block] if first_nonfinite != NULL else NULL)
         if first_nonfinite != NULL and first_nonfinite[block] >= 0:
             first_nonfinite[block] += start
-        a = acts + nb * last_layer
+        a = acts + block_rows * last_layer
         if out != NULL:
-            memcpy(out + start * n_out, a, nb * n_out * sizeof(floating))
+            memcpy(out + start * n_out, a, block_rows * n_out * sizeof(floating))
         if block_losses != NULL:
             block_losses[block] = rows_loss(loss, net.kinds[net.n_layers - 2], a,
-                                            &Y[start, 0], nb * n_out, loss_eps(<floating>0))
+                                            &Y[start, 0], block_rows * n_out)
 
 
 cdef check_forward(Net net, intp n_params, intp n_rows, intp n_inputs, intp n_out_rows,

@@ -2,10 +2,17 @@
 # replicated in every thread where they are small.
 # Included by _core.pyx: it shares the module's names.
 
-ctypedef struct Replica:
-    void* later     # the thread's copy of the parameters of layers 2..L
-    void* acts      # its activations and deltas of every sample of the
-    void* deltas    # batch, laid out like Batch.acts and Batch.deltas
+ctypedef struct Replicas:
+    # Every thread's copy of layers 2..L, one after the other in a space of
+    # the parameters' type, each `size` values; where a copy's buffers start
+    # in it, as offsets in values:
+    intp size
+    intp later_params   # its parameters of layers 2..L
+    intp acts, deltas   # its activations and deltas of every sample of the
+                        # batch, laid out like the Batch's
+    intp layer1_next    # after the copies: layer 1's blocks for the next
+                        # step (see `sgd_loop`)
+    intp space_size     # values of the whole space
 
 
 cdef bint replicates_later_layers(Net net, int parts) noexcept nogil:
@@ -19,89 +26,99 @@ cdef bint replicates_later_layers(Net net, int parts) noexcept nogil:
             and 12 * later_layer_params(net) * parts <= first_layer_params(net))
 
 
-cdef inline intp replica_size(Net net, intp nb) noexcept nogil:
-    """Values of one Replica, each of its buffers aligned."""
-    return later_layer_params(net) + 2 * nb * activation_count(net) + 3 * ALIGNMENT
+cdef inline intp whole_lines(intp n, intp per_line) noexcept nogil:
+    """n values rounded up to a whole number of lines of per_line values."""
+    return (n + per_line - 1) // per_line * per_line
 
 
-cdef Replica make_replica(Net net, const floating* params, intp nb,
-                          floating* space) noexcept nogil:
-    """A Replica laid out in space (replica_size values), holding the
-    parameters of layers 2..L copied from params."""
-    cdef Replica replica
-    cdef intp n_later = later_layer_params(net)
-    cdef floating* later = aligned(space)
-    memcpy(later, params + first_layer_params(net), n_later * sizeof(floating))
-    replica.later = later
-    replica.acts = aligned(later + n_later)
-    replica.deltas = aligned(<floating*>replica.acts + nb * activation_count(net))
-    return replica
+cdef Replicas replicas_layout(Net net, intp n_samples, int parts,
+                              size_t value_size) noexcept nogil:
+    """Where the copies of ``parts`` threads go in their space, of values of
+    value_size bytes (which must start on an ALIGNMENT-byte boundary, like
+    every buffer in it)."""
+    cdef Replicas replicas
+    cdef intp per_line = ALIGNMENT // value_size
+    cdef intp per_copy = whole_lines(n_samples * activation_count(net), per_line)
+    replicas.later_params = 0
+    replicas.acts = whole_lines(later_layer_params(net), per_line)
+    replicas.deltas = replicas.acts + per_copy
+    replicas.size = replicas.deltas + per_copy
+    replicas.layer1_next = parts * replicas.size
+    replicas.space_size = replicas.layer1_next + n_samples * net.sizes[1]
+    return replicas
 
 
-cdef void replica_share(Net net, Batch* batch, Replica* replica, floating* params,
-                        intp n_params, floating alpha, floating* next_first, int part,
+cdef void replica_share(Net net, Batch* batch, const floating* work, Replicas* replicas,
+                        floating* copy, floating* params, intp n_params, floating alpha,
+                        const floating* layer1_blocks, floating* layer1_next, int part,
                         int parts) noexcept nogil:
     """One thread's part of an SGD step in which every thread keeps its own
-    copy of layers 2..L: from layer 1's activations (every part's block in
-    batch.first, see `first_layer_share`), the forward pass and deltas of
-    every sample and the step of every weight of its copy of layers 2..L;
-    then the step of its share of layer 1's rows (from its columns of layer
-    1's deltas, the only ones it computes) and, unless next_first is NULL,
-    those neurons' activations for the next step, into its block of
-    next_first (not batch.first: other threads may still be reading it).
-    Every copy takes the same operations, so all stay equal, and equal to
-    what the shared step (`samples_phase`, `weights_phase`) computes."""
-    cdef intp l, n_in, n_out, nb = batch.nb
-    cdef const floating* x = <floating*>batch.x
-    cdef floating* acts = <floating*>replica.acts
-    cdef floating* deltas = <floating*>replica.deltas
-    cdef floating* layer_params = <floating*>replica.later
-    gather_first(net, <floating*>batch.first, nb, 0, nb, parts, acts)
-    forward_rows(net, params, NULL, x, 0, nb, nb, acts, NULL, 2, layer_params)
-    delta_rows(net, SQUARED_ERROR, params, n_params, <floating*>batch.y, NULL, 0, nb, nb,
-               acts, deltas, layer_params, 2)
+    copy of layers 2..L (in copy, laid out by replicas): from layer 1's
+    activations (every part's block in layer1_blocks, see
+    `first_layer_share`), the forward pass and deltas of every sample and
+    the step of every weight of its copy of layers 2..L; then the step of
+    its share of layer 1's rows (from its columns of layer 1's deltas, the
+    only ones it computes) and, unless layer1_next is NULL, those neurons'
+    activations for the next step, into its block of layer1_next (not
+    layer1_blocks: other threads may still be reading it).  Every copy takes
+    the same operations, so all stay equal, and equal to what the shared
+    step (`samples_phase`, `weights_phase`) computes."""
+    cdef intp l, n_in, n_out, n_samples = batch.n_samples
+    cdef const floating* x = work + batch.x
+    cdef floating* acts = copy + replicas.acts
+    cdef floating* deltas = copy + replicas.deltas
+    cdef floating* layer_params = copy + replicas.later_params
+    gather_layer1(net, layer1_blocks, n_samples, 0, n_samples, parts, acts)
+    forward_rows(net, params, NULL, x, 0, n_samples, n_samples, acts, NULL, 2, layer_params)
+    delta_rows(net, SQUARED_ERROR, params, n_params, work + batch.y, NULL, 0, n_samples,
+               n_samples, acts, deltas, layer_params, 2)
     # (The block of layer 1's deltas goes in the space of layer 1's deltas,
     # which no one else reads.)
-    first_layer_step(net, params, True, alpha, x, nb, <floating*>batch.first,
-                     deltas + nb * net.sizes[1], layer_params, deltas, part, parts)
+    first_layer_step(net, params, True, alpha, x, n_samples, layer1_blocks,
+                     deltas + n_samples * net.sizes[1], layer_params, deltas, part, parts)
     for l in range(2, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        layer_gradient(layer_params, True, alpha, acts, n_in, deltas + nb * n_in, nb, n_in, n_out,
-                       layer_share(net, l, False, panel_width(params), 0, 1))
+        layer_gradient(layer_params, True, alpha, acts, n_in, deltas + n_samples * n_in,
+                       n_samples, n_in, n_out,
+                       layer_share(net, l, False, panel_width(sizeof(floating)), 0, 1))
         layer_params += n_out * (n_in + 1)
-        acts += nb * n_in
-        deltas += nb * n_in
-    if next_first != NULL:
-        first_layer_share(net, params, x, nb, next_first, part, parts)
+        acts += n_samples * n_in
+        deltas += n_samples * n_in
+    if layer1_next != NULL:
+        first_layer_share(net, params, x, n_samples, layer1_next, part, parts)
 
 
-cdef void replica_phase(Net net, Batch* batch, Replica* replicas, floating* params,
-                        intp n_params, floating alpha, floating* next_first) noexcept nogil:
+cdef void replica_phase(Net net, Batch* batch, const floating* work, Replicas* replicas,
+                        floating* space, floating* params, intp n_params, floating alpha,
+                        const floating* layer1_blocks, floating* layer1_next) noexcept nogil:
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        replica_share(net, batch, &replicas[part], params, n_params, alpha, next_first,
-                      part, batch.parts)
+        replica_share(net, batch, work, replicas, space + part * replicas.size, params,
+                      n_params, alpha, layer1_blocks, layer1_next, part, batch.parts)
 
 
-cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating alpha,
-                  intp iterations, Replica* replicas=NULL, floating* next_first=NULL,
-                  floating* saved=NULL) except -1 nogil:
-    """``iterations`` steps of the original's SGD on the gathered batch, each fused
-    into the parameters (w += alpha * delta^T a_prev), or with replicas (not
-    NULL) into replicas[0].later for layers 2..L; layer 1's activations then
-    go by blocks (see `first_layer_share`) into batch.first and next_first
-    by turns.  Unless saved is NULL, the parameters are first copied there.
-    Ctrl-C raises KeyboardInterrupt with the parameters of the last complete
-    step."""
+cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floating* work,
+                  floating alpha, intp iterations, Replicas* replicas=NULL,
+                  floating* space=NULL, floating* saved=NULL) except -1 nogil:
+    """``iterations`` steps of the original's SGD on the batch gathered in work,
+    each fused into the parameters (w += alpha * delta^T a_prev), or with
+    replicas (not NULL) into the copies of layers 2..L in space, of which
+    the first is the result; layer 1's activations then go by blocks (see
+    `first_layer_share`) into the batch's layer1_blocks and the space's
+    layer1_next by turns.  Unless saved is NULL, the parameters are first
+    copied there.  Ctrl-C raises KeyboardInterrupt with the parameters of
+    the last complete step."""
     cdef intp it, since_check = 0
-    if batch.first != NULL and iterations > 0:
-        first_layer_phase(net, params, batch, saved)
+    cdef floating* layer1_blocks = in_work(work, batch.layer1_blocks)
+    cdef floating* layer1_next = space + replicas.layer1_next if replicas != NULL else NULL
+    if layer1_blocks != NULL and iterations > 0:
+        first_layer_phase(net, params, batch, work, saved)
     elif saved != NULL:
         save_share(net, params, saved, 0, 1)
     for it in range(iterations):
         if replicas == NULL:
-            samples_phase(net, SQUARED_ERROR, params, n_params, batch, False)
+            samples_phase(net, SQUARED_ERROR, params, n_params, batch, work, False)
         # Ctrl-C is looked for here, before this step changes any weight,
         # and before the next step, each time enough work has passed.
         since_check += batch.step_work // 2
@@ -109,12 +126,12 @@ cdef int sgd_loop(Net net, floating* params, intp n_params, Batch* batch, floati
             since_check = 0
             look_for_ctrl_c(it, False)
         if replicas == NULL:
-            weights_phase(net, batch, params, True, alpha,
-                          batch.first != NULL and it + 1 < iterations)
+            weights_phase(net, batch, work, params, True, alpha,
+                          layer1_blocks != NULL and it + 1 < iterations)
         else:
-            replica_phase(net, batch, replicas, params, n_params, alpha,
-                          next_first if it + 1 < iterations else NULL)
-            next_first, batch.first = <floating*>batch.first, next_first
+            replica_phase(net, batch, work, replicas, space, params, n_params, alpha,
+                          layer1_blocks, layer1_next if it + 1 < iterations else NULL)
+            layer1_blocks, layer1_next = layer1_next, layer1_blocks
         since_check += batch.step_work - batch.step_work // 2
         if since_check >= signal_check_work and it + 1 < iterations:
             since_check = 0
@@ -154,31 +171,30 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     with nogil:
         batch = gather(net, X, Y, NULL, &rows[0], rows.shape[0], &work[0], params.shape[0],
                        n_threads, True)
-    cdef Replica* replicas = NULL
+    cdef Replicas replicas
+    cdef floating* space_memory = NULL
     cdef floating* space = NULL
-    cdef floating* next_first = NULL
-    cdef intp part, size = replica_size(net, batch.nb)
-    if batch.first != NULL and replicates_later_layers(net, batch.parts):
-        replicas = <Replica*>malloc(batch.parts * sizeof(Replica))
-        space = <floating*>malloc((batch.parts * size + batch.nb * net.sizes[1] + ALIGNMENT)
-                                  * sizeof(floating))
-        if replicas == NULL or space == NULL:
-            free(replicas)
-            free(space)
+    cdef intp part, n_later = later_layer_params(net)
+    cdef floating* later_params = &params[first_layer_params(net)]
+    if (batch.layer1_blocks != NO_BUFFER
+            and replicates_later_layers(net, batch.parts)):
+        replicas = replicas_layout(net, batch.n_samples, batch.parts, sizeof(floating))
+        space_memory = <floating*>malloc(replicas.space_size * sizeof(floating) + ALIGNMENT)
+        if space_memory == NULL:
             raise MemoryError()
+        space = aligned(space_memory)
         for part in range(batch.parts):
-            replicas[part] = make_replica(net, &params[0], batch.nb, space + part * size)
-        next_first = aligned(space + batch.parts * size)
+            memcpy(space + part * replicas.size + replicas.later_params, later_params,
+                   n_later * sizeof(floating))
     try:
         with nogil:
-            sgd_loop(net, &params[0], params.shape[0], &batch, alpha, iterations, replicas,
-                     next_first, saved_to)
+            sgd_loop(net, &params[0], params.shape[0], &batch, &work[0], alpha, iterations,
+                     &replicas if space != NULL else NULL, space, saved_to)
     finally:
-        if replicas != NULL:
-            memcpy(&params[first_layer_params(net)], replicas[0].later,
-                   later_layer_params(net) * sizeof(floating))
-            free(replicas)
-            free(space)
+        if space != NULL:
+            memcpy(later_params, space + replicas.later_params, n_later * sizeof(floating))
+            free(space_memory)
     with nogil:
-        finite = params_finite(net, &params[0], batch.parts if batch.first != NULL else 1)
+        finite = params_finite(net, &params[0],
+                               batch.parts if batch.layer1_blocks != NO_BUFFER else 1)
     return finite

@@ -33,57 +33,72 @@ cdef int look_for_ctrl_c(intp step, bint updated) except -1 with gil:
     return 0
 
 
-# A batch gathered into the work buffer, and the buffers of its step.
+# A batch gathered into the work buffer, and the buffers of its step.  The
+# work buffer is typed (float or double, like the parameters), and a Batch
+# says where each of its buffers starts in it, as offsets in values; so one
+# struct serves both types, and every pointer the phases use has the type
+# of the data (`in_work`).
+cdef enum:
+    NO_BUFFER = -1
+
 ctypedef struct Batch:
-    intp nb
+    intp n_samples
     intp step_work          # multiply-adds of one step
     int parts               # threads that share a step
-    void* x                 # the gathered inputs and targets
-    void* y
-    void* acts
-    void* deltas
-    void* losses
-    void* sample_weights                # the samples' weights, or NULL when all weigh 1
-    double weight_sum       # their sum (nb when all weigh 1)
-    void* first             # layer 1's activations, by blocks of neurons (see
-                            # first_layer_share), or NULL
+    intp x, y               # the gathered inputs and targets
+    intp acts, deltas       # every layer's activations and deltas, by samples
+    intp losses             # each sample's loss
+    intp sample_weights     # the samples' weights, or NO_BUFFER when all weigh 1
+    double weight_sum       # their sum (n_samples when all weigh 1)
+    intp layer1_blocks      # layer 1's activations, by blocks of neurons (see
+                            # first_layer_share), or NO_BUFFER
+
+
+cdef inline floating* in_work(floating* work, intp offset) noexcept nogil:
+    """The buffer at offset in work, or NULL for NO_BUFFER."""
+    return NULL if offset == NO_BUFFER else work + offset
+
+
+cdef inline intp aligned_offset(const floating* work, intp offset) noexcept nogil:
+    """offset, or the first after it whose address in work is on an
+    ALIGNMENT-byte boundary."""
+    return aligned(<floating*>work + offset) - work
 
 
 cdef Batch gather(Net net, const floating[:, ::1] X, const floating[:, ::1] Y,
-                  const floating* sample_weight, const intp* rows, intp nb, floating* work,
-                  intp n_params, int n_threads, bint by_neurons=False) noexcept nogil:
+                  const floating* sample_weight, const intp* rows, intp n_samples,
+                  floating* work, intp n_params, int n_threads,
+                  bint by_neurons=False) noexcept nogil:
     """Copy the batch X[rows], Y[rows] (and sample_weight[rows], unless NULL) to
     the start of work and lay out the rest.  With by_neurons, threads that
     share the steps compute layer 1 by neurons (see `first_layer_share`)."""
     cdef Batch batch
-    cdef floating* sample_weights
     cdef intp i, n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
-    cdef floating* x = aligned(work)
-    cdef floating* y = aligned(x + nb * n_in)
-    cdef floating* acts = aligned(y + nb * n_out)
-    for i in range(nb):
-        memcpy(x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
-        memcpy(y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
-    batch.nb = nb
-    batch.step_work = nb * n_params
-    batch.parts = threads_for(batch.step_work, nb, n_threads)
-    batch.x = x
-    batch.y = y
-    batch.acts = acts
-    batch.deltas = aligned(acts + nb * activation_count(net))
-    batch.losses = aligned(<floating*>batch.deltas + nb * activation_count(net))
-    batch.sample_weights = NULL
-    batch.weight_sum = nb
-    sample_weights = aligned(<floating*>batch.losses + nb)
+    cdef intp per_sample = activation_count(net)
+    cdef intp weights_at
+    batch.n_samples = n_samples
+    batch.step_work = n_samples * n_params
+    batch.parts = threads_for(batch.step_work, n_samples, n_threads)
+    batch.x = aligned_offset(work, 0)
+    batch.y = aligned_offset(work, batch.x + n_samples * n_in)
+    batch.acts = aligned_offset(work, batch.y + n_samples * n_out)
+    batch.deltas = aligned_offset(work, batch.acts + n_samples * per_sample)
+    batch.losses = aligned_offset(work, batch.deltas + n_samples * per_sample)
+    weights_at = aligned_offset(work, batch.losses + n_samples)
+    for i in range(n_samples):
+        memcpy(work + batch.x + i * n_in, &X[rows[i], 0], n_in * sizeof(floating))
+        memcpy(work + batch.y + i * n_out, &Y[rows[i], 0], n_out * sizeof(floating))
+    batch.sample_weights = NO_BUFFER
+    batch.weight_sum = n_samples
     if sample_weight != NULL:
-        batch.sample_weights = sample_weights
+        batch.sample_weights = weights_at
         batch.weight_sum = 0
-        for i in range(nb):
-            sample_weights[i] = sample_weight[rows[i]]
-            batch.weight_sum += sample_weights[i]
-    batch.first = NULL
+        for i in range(n_samples):
+            work[weights_at + i] = sample_weight[rows[i]]
+            batch.weight_sum += work[weights_at + i]
+    batch.layer1_blocks = NO_BUFFER
     if by_neurons and batch.parts > 1 and net.n_layers > 2:
-        batch.first = aligned(sample_weights + nb)
+        batch.layer1_blocks = aligned_offset(work, weights_at + n_samples)
     return batch
 
 
@@ -93,33 +108,34 @@ cdef inline floating* aligned(floating* p) noexcept nogil:
 
 
 cdef void samples_phase(Net net, int loss, const floating* params, intp n_params,
-                        Batch* batch, bint want_losses) noexcept nogil:
-    """Forward pass and deltas of every sample of the batch, shared between threads."""
+                        Batch* batch, floating* work, bint want_losses) noexcept nogil:
+    """Forward pass and deltas of every sample of the batch (in work),
+    shared between threads."""
     cdef int part
-    cdef floating* losses = <floating*>batch.losses if want_losses else NULL
+    cdef floating* losses = work + batch.losses if want_losses else NULL
     if batch.parts == 1:    # (a parallel region of one thread still costs its start)
-        sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     <floating*>batch.sample_weights, batch.nb, NULL, <floating*>batch.acts,
-                     <floating*>batch.deltas, losses, 0, 1)
+        sample_share(net, loss, params, n_params, work + batch.x, work + batch.y,
+                     in_work(work, batch.sample_weights), batch.n_samples, NULL,
+                     work + batch.acts, work + batch.deltas, losses, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        sample_share(net, loss, params, n_params, <floating*>batch.x, <floating*>batch.y,
-                     <floating*>batch.sample_weights, batch.nb, <floating*>batch.first,
-                     <floating*>batch.acts, <floating*>batch.deltas,
-                     losses, part, batch.parts)
+        sample_share(net, loss, params, n_params, work + batch.x, work + batch.y,
+                     in_work(work, batch.sample_weights), batch.n_samples,
+                     in_work(work, batch.layer1_blocks), work + batch.acts,
+                     work + batch.deltas, losses, part, batch.parts)
 
 
-cdef void first_layer_phase(Net net, const floating* params, Batch* batch,
+cdef void first_layer_phase(Net net, const floating* params, Batch* batch, floating* work,
                             floating* saved=NULL) noexcept nogil:
-    """Layer 1's activations into batch.first, shared between threads by
-    neurons (see `first_layer_share`); and unless saved is NULL, the
-    parameters copied there (see `save_share`)."""
+    """Layer 1's activations into the batch's layer1_blocks, shared between
+    threads by neurons (see `first_layer_share`); and unless saved is NULL,
+    the parameters copied there (see `save_share`)."""
     cdef int part
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
         if saved != NULL:
             save_share(net, params, saved, part, batch.parts)
-        first_layer_share(net, params, <floating*>batch.x, batch.nb, <floating*>batch.first,
-                          part, batch.parts)
+        first_layer_share(net, params, work + batch.x, batch.n_samples,
+                          work + batch.layer1_blocks, part, batch.parts)
 
 
 cdef bint params_finite(Net net, const floating* params, int parts) noexcept nogil:
@@ -134,27 +150,29 @@ cdef bint params_finite(Net net, const floating* params, int parts) noexcept nog
     return not_finite == 0
 
 
-cdef void weights_phase(Net net, Batch* batch, floating* target, bint accumulate,
-                        floating alpha, bint first_ahead=False) noexcept nogil:
+cdef void weights_phase(Net net, Batch* batch, floating* work, floating* target,
+                        bint accumulate, floating alpha,
+                        bint first_ahead=False) noexcept nogil:
     """`weight_share` for every column of every layer, shared between threads;
     then, with first_ahead, each thread's share of the next step's layer 1
     (see `first_layer_share`), over its share of this one, which it alone
     reads in this phase.  target must be the parameters."""
     cdef int part
+    cdef floating* layer1_blocks = in_work(work, batch.layer1_blocks)
     if batch.parts == 1:
-        weight_share(net, target, accumulate, alpha, target, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, NULL, 0, 1)
+        weight_share(net, target, accumulate, alpha, target, work + batch.x, batch.n_samples,
+                     work + batch.acts, work + batch.deltas, NULL, 0, 1)
         return
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        weight_share(net, target, accumulate, alpha, target, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, <floating*>batch.first,
+        weight_share(net, target, accumulate, alpha, target, work + batch.x, batch.n_samples,
+                     work + batch.acts, work + batch.deltas, layer1_blocks,
                      part, batch.parts)
         if first_ahead:
-            first_layer_share(net, target, <floating*>batch.x, batch.nb,
-                              <floating*>batch.first, part, batch.parts)
+            first_layer_share(net, target, work + batch.x, batch.n_samples, layer1_blocks,
+                              part, batch.parts)
 
 
-cdef bint step_phase(Net net, Batch* batch, Optimizer* opt, floating* params,
+cdef bint step_phase(Net net, Batch* batch, floating* work, Optimizer* opt, floating* params,
                      floating* grad, floating* state, intp n_params) noexcept nogil:
     """The batch's mean gradient into grad and the optimizer's step, shared
     between threads: each thread steps the parameters whose gradient it
@@ -162,23 +180,24 @@ cdef bint step_phase(Net net, Batch* batch, Optimizer* opt, floating* params,
     cdef int part
     cdef int not_finite = 0
     cdef floating alpha = <floating>mean_factor(batch)
+    cdef floating* layer1_blocks = in_work(work, batch.layer1_blocks)
     if batch.parts == 1:
-        weight_share(net, grad, False, alpha, params, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, NULL, 0, 1)
+        weight_share(net, grad, False, alpha, params, work + batch.x, batch.n_samples,
+                     work + batch.acts, work + batch.deltas, NULL, 0, 1)
         return update_layer_share(net, opt, params, grad, state, n_params, False, 0, 1)
     for part in prange(batch.parts, num_threads=batch.parts, schedule="static"):
-        weight_share(net, grad, False, alpha, params, <floating*>batch.x, batch.nb,
-                     <floating*>batch.acts, <floating*>batch.deltas, <floating*>batch.first,
+        weight_share(net, grad, False, alpha, params, work + batch.x, batch.n_samples,
+                     work + batch.acts, work + batch.deltas, layer1_blocks,
                      part, batch.parts)
         not_finite += not update_layer_share(net, opt, params, grad, state, n_params,
-                                             batch.first != NULL, part, batch.parts)
+                                             layer1_blocks != NULL, part, batch.parts)
     return not_finite == 0
 
 
-cdef double batch_loss(Batch* batch, floating* losses) noexcept nogil:
+cdef double batch_loss(Batch* batch, const floating* work) noexcept nogil:
     """The sum of the batch's losses, in sample order."""
     cdef intp s
     cdef double total = 0
-    for s in range(batch.nb):
-        total += losses[s]
+    for s in range(batch.n_samples):
+        total += work[batch.losses + s]
     return total

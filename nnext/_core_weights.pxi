@@ -8,9 +8,9 @@ cdef enum:
 
 cdef void bias_share(floating* layer_params, bint accumulate, floating alpha,
                      const floating* delta,
-                     intp nb, intp n_out, intp lo, intp hi) noexcept nogil:
+                     intp n_samples, intp n_out, intp lo, intp hi) noexcept nogil:
     """layer_params[j] = (layer_params[j] if accumulate else 0) + alpha * sum over the
-    nb samples of
+    n_samples samples of
     delta[s, j], for j in lo..hi: the sums of BIAS_CHUNK biases at a time, sample
     by sample (each in sample order), so that the additions of neighbouring
     biases overlap."""
@@ -20,7 +20,7 @@ cdef void bias_share(floating* layer_params, bint accumulate, floating alpha,
         width = min(<intp>BIAS_CHUNK, hi - j0)
         for j in range(width):
             total[j] = 0
-        for s in range(nb):
+        for s in range(n_samples):
             for j in range(width):
                 total[j] += delta[s * n_out + j0 + j]
         for j in range(width):
@@ -59,21 +59,21 @@ cdef inline Share layer_share(Net net, intp l, bint by_neurons, intp grain, int 
 
 
 cdef void weight_share(Net net, floating* target, bint accumulate,
-                       floating alpha, const floating* params, const floating* x, intp nb,
-                       const floating* acts, const floating* deltas, const floating* first,
+                       floating alpha, const floating* params, const floating* x, intp n_samples,
+                       const floating* acts, const floating* deltas, const floating* layer1_blocks,
                        int part, int parts) noexcept nogil:
     """For part ``part`` of ``parts`` of every layer's columns of weights and of
     its biases, laid out in ``target`` like the parameters:
     t_w = (t_w if accumulate else 0) + alpha * delta^T . a_prev and
     t_b = (t_b if accumulate else 0) + alpha * sum of delta.
 
-    With target the parameters, accumulate and alpha = -learning_step / nb
-    this is a gradient step; with accumulate off and alpha = 1 / nb it writes
-    the mean gradient.  With first not NULL, layers 1 and 2 go by the part's
+    With target the parameters, accumulate and alpha = -learning_step / n_samples
+    this is a gradient step; with accumulate off and alpha = 1 / n_samples it writes
+    the mean gradient.  With layer1_blocks not NULL, layers 1 and 2 go by the part's
     neurons of layer 1 (see `layer_share`), whose deltas the part computes
     first, from the step's starting weights of layer 2 in params (see
     `first_layer_step`), and whose activations it reads from its block in
-    first (see `first_layer_share`)."""
+    layer1_blocks (see `first_layer_share`)."""
     cdef intp l, n_in, n_out, lda
     cdef floating* layer_params = target
     cdef const floating* a_prev = x
@@ -83,43 +83,44 @@ cdef void weight_share(Net net, floating* target, bint accumulate,
     for l in range(1, net.n_layers):
         n_in = net.sizes[l - 1]
         n_out = net.sizes[l]
-        share = layer_share(net, l, first != NULL, panel_width(layer_params), part, parts)
-        if first != NULL and l == 1:
-            first_layer_step(net, layer_params, accumulate, alpha, x, nb, first,
-                             deltas + nb * n_out,
-                             params + first_layer_params(net), deltas + nb * share.lo,
+        share = layer_share(net, l, layer1_blocks != NULL, panel_width(sizeof(floating)), part,
+                            parts)
+        if layer1_blocks != NULL and l == 1:
+            first_layer_step(net, layer_params, accumulate, alpha, x, n_samples, layer1_blocks,
+                             deltas + n_samples * n_out,
+                             params + first_layer_params(net), deltas + n_samples * share.lo,
                              part, parts)
         else:
-            if first != NULL and l == 2:
-                a_cols = part_block(net, <floating*>first, nb, part, parts)
+            if layer1_blocks != NULL and l == 2:
+                a_cols = layer1_blocks + part_block(net, n_samples, part, parts)
                 lda = share.hi - share.lo
             else:
                 a_cols = a_prev + share.lo
                 lda = n_in
-            layer_gradient(layer_params, accumulate, alpha, a_cols, lda, delta, nb, n_in, n_out,
-                           share)
+            layer_gradient(layer_params, accumulate, alpha, a_cols, lda, delta, n_samples, n_in,
+                           n_out, share)
         layer_params += n_out * (n_in + 1)
         a_prev = acts
-        acts += nb * n_out
-        delta += nb * n_out
+        acts += n_samples * n_out
+        delta += n_samples * n_out
 
 
-cdef inline intp panel_width(const floating* dtype_only) noexcept nogil:
-    """Columns per panel of gemm_nn in the kernels in use (the split of
-    columns between threads follows it)."""
-    return nn_panel_d if floating is double else nn_panel_s
+cdef inline intp panel_width(size_t value_size) noexcept nogil:
+    """Columns per panel of gemm_nn in the kernels in use, for values of
+    value_size bytes (the split of columns between threads follows it)."""
+    return nn_panel_d if value_size == sizeof(double) else nn_panel_s
 
 
 cdef void layer_gradient(floating* layer_params, bint accumulate, floating alpha,
                          const floating* a_cols,
-                         intp lda, const floating* delta, intp nb, intp n_in, intp n_out,
+                         intp lda, const floating* delta, intp n_samples, intp n_in, intp n_out,
                          Share share) noexcept nogil:
     """`weight_share` for one layer (layer_params its weights, then its biases) and one
     share of its columns: a_cols is the previous layer's activations from
     column share.lo on, rows lda apart."""
-    gemm_nn(n_out, share.hi - share.lo, nb, alpha, delta, 1, n_out, a_cols, lda, accumulate,
+    gemm_nn(n_out, share.hi - share.lo, n_samples, alpha, delta, 1, n_out, a_cols, lda, accumulate,
             layer_params + share.lo, n_in)
-    bias_share(layer_params + n_out * n_in, accumulate, alpha, delta, nb, n_out, share.j_lo,
+    bias_share(layer_params + n_out * n_in, accumulate, alpha, delta, n_samples, n_out, share.j_lo,
                share.j_hi)
 
 
@@ -198,7 +199,7 @@ cdef bint update_layer_share(Net net, Optimizer* opt, floating* params,
     ``parts`` wrote (see `layer_share`), with weight decay on the weights and
     none on the biases; returns whether those parameters are all finite after."""
     cdef intp l, j, start = 0, n_in, n_out
-    cdef intp grain = panel_width(params)
+    cdef intp grain = panel_width(sizeof(floating))
     cdef bint finite = True
     cdef Share share
     for l in range(1, net.n_layers):
