@@ -175,7 +175,7 @@ def sgd_steps(const intp[::1] sizes, const int[::1] kinds, floating[::1] params,
     cdef floating* space_memory = NULL
     cdef floating* space = NULL
     cdef intp part, n_later = later_layer_params(net)
-    cdef floating* later_params = &params[first_layer_params(net)]
+    cdef floating* later_params = &params[0] + first_layer_params(net)
     if (batch.layer1_blocks != NO_BUFFER
             and replicates_later_layers(net, batch.parts)):
         replicas = replicas_layout(net, batch.n_samples, batch.parts, sizeof(floating))

@@ -14,14 +14,18 @@ _LABELS_MAGIC = 0x801
 _SIDE = 28
 
 
-def load_mnist(directory, subset="train"):
+BUNDLED_MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist")
+
+
+def load_mnist(directory=None, subset="train"):
     """Read the MNIST images and labels of one subset.
 
     Parameters
     ----------
-    directory : str or path
+    directory : str or path, optional
         Folder holding the four original files (``train-images-idx3-ubyte.gz``
-        and so on).
+        and so on).  By default, the copy that comes with nnext
+        (`BUNDLED_MNIST`: the original files, 11 MB, licensed CC BY-SA 3.0).
     subset : {"train", "test"}
 
     Returns
@@ -40,12 +44,14 @@ def load_mnist(directory, subset="train"):
 
     Examples
     --------
-    >>> images, labels = load_mnist("datasets/mnist", "test")   # doctest: +SKIP
-    >>> images.shape, labels.shape                             # doctest: +SKIP
+    >>> images, labels = load_mnist(subset="test")
+    >>> images.shape, labels.shape
     ((10000, 28, 28), (10000,))
     """
     if subset not in _FILES:
         raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}")
+    if directory is None:
+        directory = BUNDLED_MNIST
     images_name, labels_name, count = _FILES[subset]
     images = read_idx(os.path.join(directory, images_name), _IMAGES_MAGIC,
                       (count, _SIDE, _SIDE))

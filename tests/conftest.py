@@ -5,11 +5,11 @@ import pytest
 import nnext
 from nnext import engine
 
-#: The bundled MNIST files (a checkout has them; the sdist leaves them out).
+#: The MNIST files of the source tree (the checkout and the sdist have them).
 MNIST = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "mnist")
 needs_mnist = pytest.mark.skipif(
     not os.path.exists(os.path.join(MNIST, "train-images-idx3-ubyte.gz")),
-    reason="the MNIST files are not in this tree (the sdist leaves them out)")
+    reason="the MNIST files are not in this tree")
 
 
 def pytest_report_header(config):

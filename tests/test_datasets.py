@@ -21,6 +21,22 @@ def test_bundled_mnist_matches_its_published_description():
     assert images.max() == 255 and images.min() == 0
 
 
+def test_the_installed_package_carries_the_mnist_files():
+    # load_mnist() with no folder reads the package's own copy: the files of
+    # datasets/mnist, which the wheel carries, byte for byte.
+    import hashlib
+    import os
+
+    from nnext.datasets import BUNDLED_MNIST
+    published = {"t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+                 "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3"}
+    for name, md5 in published.items():
+        with open(os.path.join(BUNDLED_MNIST, name), "rb") as f:
+            assert hashlib.md5(f.read()).hexdigest() == md5
+    images, labels = load_mnist(subset="test")
+    assert images.shape == (10000, 28, 28) and labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
 def write_idx(path, magic, dims, payload, compress=True):
     header = np.array([magic, *dims], dtype=">u4").tobytes()
     data = header + bytes(payload)
