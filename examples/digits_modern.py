@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Train the modern digits recogniser: [784, 256, 10] with a ReLU hidden layer
+"""
+Train and test the modern digits recogniser
+===========================================
+
+Train the modern digits recogniser: [784, 256, 10] with a ReLU hidden layer
 and a softmax output, the cross-entropy loss and Adam, on batches of 128 in
 float32, stopping early on a validation split of the training digits; then
-test it on the 10,000 test digits and save it in the .npz format."""
+test it on the 10,000 test digits and save it in the .npz format.
+"""
 import argparse
-import os
 import statistics
 
 import numpy as np
@@ -13,7 +17,6 @@ import nnext
 from digits_recognizer_seeds import seed_list
 from pictures import save_pictures
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
 
 def digit_arrays(images, labels, dtype=np.float32):
@@ -39,8 +42,11 @@ def test_accuracy(network, images, labels):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None,
+                        help="folder of the MNIST .gz files (default: the copy that comes "
+                             "with nnext)")
     parser.add_argument("--output", default="digits_modern.npz")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights, split and batches")
     parser.add_argument("--epochs", type=int, default=30, help="the most epochs to train")

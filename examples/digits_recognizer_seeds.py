@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Train and test the digits recogniser once per seed, with the original's
+"""
+The original recipe over fixed seeds
+====================================
+
+Train and test the digits recogniser once per seed, with the original's
 settings, and report each run and the median and range over all of them.
 
 The seeds are fixed in advance (0 to 9 by default): the figures describe what
-a run of the recipe gives, not the best of several runs."""
+a run of the recipe gives, not the best of several runs.
+"""
 import argparse
 import statistics
 
 import nnext
 from digits_recognizer_test import predictions
-from digits_recognizer_train import DATA, digit_arrays, train_recogniser
+from digits_recognizer_train import digit_arrays, train_recogniser
 
 
 def seed_list(text):
@@ -21,8 +26,11 @@ def seed_list(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None,
+                        help="folder of the MNIST .gz files (default: the copy that comes "
+                             "with nnext)")
     parser.add_argument("--seeds", type=seed_list, default=list(range(10)),
                         help="seeds to run, as 0-9 or 0,3,5 (default 0-9)")
     parser.add_argument("--max-rounds", type=int, default=None,

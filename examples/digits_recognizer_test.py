@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Test a trained digits recogniser on the 10,000 MNIST test digits."""
+"""
+Test the original digits recogniser
+===================================
+
+Test a trained digits recogniser on the 10,000 MNIST test digits.
+"""
 import argparse
-import os
 
 import numpy as np
 
@@ -9,7 +13,6 @@ import nnext
 from nnext.network import load_from_file
 from pictures import save_pictures
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
 
 def predictions(network, images):
@@ -18,8 +21,11 @@ def predictions(network, images):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None,
+                        help="folder of the MNIST .gz files (default: the copy that comes "
+                             "with nnext)")
     parser.add_argument("--network", default="digits_recognizer_setup.txt")
     parser.add_argument("--cases", action="store_true", help="print a line per test digit")
     parser.add_argument("--plot", metavar="DIR", default=None,

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Train a [784, 20, 10] network to recognise the MNIST handwritten digits,
-with the original program's settings, and save it in the text format."""
+"""
+Train the original digits recogniser
+====================================
+
+Train a [784, 20, 10] network to recognise the MNIST handwritten digits,
+with the original program's settings, and save it in the text format.
+"""
 import argparse
 import logging
-import os
 
 import numpy as np
 
@@ -12,7 +16,6 @@ from nnext.network import NeuralNetwork
 from nnext.training import Trainer
 from pictures import save_pictures
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "datasets", "mnist")
 
 
 def digit_arrays(images, labels):
@@ -42,8 +45,11 @@ def train_recogniser(X, Y, seed, max_rounds=None, progress=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", default=DATA, help="folder of the MNIST .gz files")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=None,
+                        help="folder of the MNIST .gz files (default: the copy that comes "
+                             "with nnext)")
     parser.add_argument("--output", default="digits_recognizer_setup.txt")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and batches")
     parser.add_argument("--max-rounds", type=int, default=None,

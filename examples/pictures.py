@@ -18,6 +18,6 @@ def save_pictures(directory, pictures):
         fig, ax = pyplot.subplots(figsize=size)
         draw(ax)
         path = os.path.join(directory, f"{name}.png")
-        fig.savefig(path, dpi=80, bbox_inches="tight")
+        fig.savefig(path, dpi=150, bbox_inches="tight")
         pyplot.close(fig)
         print(f"Wrote {path}")

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Mini example: classify points of the unit square in two teams,
-team 1 if x > y, team 0 otherwise."""
+"""
+Points above or below the diagonal
+==================================
+
+Mini example: classify points of the unit square in two teams,
+team 1 if x > y, team 0 otherwise.
+"""
 import argparse
 
 import numpy as np
@@ -15,7 +20,8 @@ def team(p):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=None, help="seed for reproducible runs")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)

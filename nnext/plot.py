@@ -29,7 +29,7 @@ from .network import check_network
 from .training import TrainingResult
 
 # Values spanning more than this ratio are drawn on a logarithmic scale.
-_LOG_SCALE_SPAN = 100.0
+_LOG_SCALE_SPAN = 10.0
 # Space between the pictures of a grid, as a fraction of a picture's side.
 _GAP = 0.15
 
@@ -38,8 +38,8 @@ def learning_curve(result, *, ax=None):
     """Draw how training went.
 
     For a `TrainingResult` of `Trainer.train`: the cost after every round
-    (round 0 is the cost before training), the lowest cost so far, and the
-    round where training stopped.  For a `History` of `fit`: the training
+    (round 0 is the cost before training), the lowest cost so far, the round
+    that reached it and the round where training stopped.  For a `History` of `fit`: the training
     loss and, with validation data, the validation loss per epoch, the
     validation accuracy on a second y axis, and the best epoch.
 
@@ -60,9 +60,13 @@ def learning_curve(result, *, ax=None):
             raise ValueError("result holds no rounds to draw")
         rounds = np.arange(len(result.costs) + 1)
         costs = np.array([result.initial_cost] + list(result.costs))
-        ax.plot(rounds, costs, label="cost")
-        ax.plot(rounds, np.minimum.accumulate(costs), label="lowest so far")
-        ax.axvline(result.rounds, color="grey", linestyle="--",
+        best_round = int(np.argmin(costs))
+        ax.plot(rounds, costs, linewidth=0.8, alpha=0.6, label="cost")
+        ax.plot(rounds, np.minimum.accumulate(costs), color="black", linewidth=1.5,
+                drawstyle="steps-post", label="lowest so far")
+        ax.axvline(best_round, color="tab:green", linestyle="--",
+                   label=f"lowest: round {best_round}")
+        ax.axvline(result.rounds, color="grey", linestyle=":",
                    label=f"stopped: {result.stopped_because}")
         ax.set_xlabel("round")
         ax.set_ylabel("cost")
@@ -188,7 +192,7 @@ def mistakes(images, y_true, y_pred, *, shape=(28, 28), n=36, ax=None):
     return ax
 
 
-def hidden_units(network, *, layer=0, shape=(28, 28), n=None, ax=None):
+def hidden_units(network, *, layer=0, shape=(28, 28), n=None, order="index", ax=None):
     """Draw each unit's incoming weights as an image, on one colour scale
     centred on 0 (red positive, blue negative) that spans the 99th percentile
     of the weights' magnitudes (the few beyond it take the extreme colours).
@@ -201,7 +205,11 @@ def hidden_units(network, *, layer=0, shape=(28, 28), n=None, ax=None):
     shape : tuple (height, width), optional
         The shape of the layer's inputs (the images, for layer 0).
     n : int >= 1, optional
-        Draw only the first ``n`` units (default: all).
+        Draw only the first ``n`` units in ``order`` (default: all).
+    order : {"index", "outgoing"}, optional
+        The units in the layer's order, or from the largest norm of outgoing
+        weights (those to the next layer: the units it listens to most) to
+        the smallest.  "outgoing" needs a layer after this one.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -216,15 +224,29 @@ def hidden_units(network, *, layer=0, shape=(28, 28), n=None, ax=None):
         raise ValueError(f"layer must be an integer from 0 to {layers - 1}; got {layer!r}")
     if n is not None:
         _check_count(n)
+    if order not in ("index", "outgoing"):
+        raise ValueError(f"order must be 'index' or 'outgoing'; got {order!r}")
+    if order == "outgoing" and layer + 1 >= layers:
+        raise ValueError(f"order='outgoing' needs a layer after layer {layer + 1}; "
+                         f"the network's last is layer {layers}")
     weights = network.weights[layer]
     pictures = _pictures(weights, shape, f"layer {layer}'s weights")
+    units = np.arange(len(pictures))
+    if order == "outgoing":
+        outgoing = np.linalg.norm(network.weights[layer + 1], axis=0)
+        units = np.argsort(-outgoing, kind="stable")
+    units = units[:n]
     limit = float(np.percentile(np.abs(weights), 99)) or 1.0
     ax = _axes(ax)
-    _grid(ax, pictures[:n], None, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    shown = len(pictures[:n])
-    ax.set_title((f"the {shown} units" if shown == len(pictures)
-                  else f"the first {shown} of {len(pictures)} units")
-                 + f" of layer {layer + 1}: their weights from layer {layer}")
+    _grid(ax, pictures[units], None, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if len(units) == len(pictures):
+        which = f"the {len(units)} units of layer {layer + 1}"
+    elif order == "outgoing":
+        which = (f"the {len(units)} of {len(pictures)} units of layer {layer + 1} "
+                 f"with the largest outgoing weights")
+    else:
+        which = f"the first {len(units)} of {len(pictures)} units of layer {layer + 1}"
+    ax.set_title(f"{which}:\ntheir weights from layer {layer}")
     ax.figure.colorbar(ax.images[0], ax=ax, shrink=0.8)
     return ax
 
@@ -285,14 +307,14 @@ def _grid(ax, pictures, titles, **imshow):
     columns = math.ceil(math.sqrt(count))
     rows = math.ceil(count / columns)
     height, width = pictures.shape[1:]
-    step_x, step_y = width * (1 + _GAP), height * (1 + 2 * _GAP if titles else 1 + _GAP)
+    step_x, step_y = width * (1 + _GAP), height * (1 + 4 * _GAP if titles else 1 + _GAP)
     for i, picture in enumerate(pictures):
         left, top = (i % columns) * step_x, (i // columns) * step_y
         ax.imshow(picture, extent=(left, left + width, top + height, top),
                   interpolation="nearest", **imshow)
         if titles:
             ax.text(left + width / 2, top - 0.2 * height * _GAP, titles[i], ha="center",
-                    va="bottom", fontsize="x-small")
+                    va="bottom", fontsize="medium" if columns <= 6 else "small")
     ax.set_xlim(-0.5 * width * _GAP, columns * step_x)
-    ax.set_ylim(rows * step_y, -step_y * (_GAP if not titles else 3 * _GAP))
+    ax.set_ylim(rows * step_y, -step_y * (_GAP if not titles else 4 * _GAP))
     ax.set_aspect("equal")

@@ -8,7 +8,6 @@ its page, named by its line.  ``scripts/docs.sh`` runs this file with
 pytest, after building the documentation.
 """
 import doctest
-import os
 import pathlib
 import re
 

@@ -33,10 +33,23 @@ def test_learning_curve_of_the_originals_rounds(tmp_path):
     np.testing.assert_array_equal(cost.get_xdata(), [0, 1, 2, 3, 4])
     np.testing.assert_array_equal(cost.get_ydata(), [10, 8, 9, 5, 6])
     np.testing.assert_array_equal(lowest.get_ydata(), [10, 8, 8, 5, 5])
-    assert ax.lines[2].get_xdata()[0] == 4 and ax.get_yscale() == "linear"
+    assert ax.lines[2].get_xdata()[0] == 3                 # the lowest cost's round
+    assert ax.lines[3].get_xdata()[0] == 4 and ax.get_yscale() == "linear"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "cost", "lowest so far", "stopped: no improvement"]
+        "cost", "lowest so far", "lowest: round 3", "stopped: no improvement"]
     assert_png(ax, tmp_path / "curve.png")
+
+
+def test_learning_curve_takes_a_log_scale_from_a_tenfold_span():
+    # The original recipe's first cost (~15,000) is 20 to 30 times its last:
+    # on a linear scale it would squash every later round into one line.
+    costs = [1200.0, 900.0, 800.0, 750.0]
+    result = nnext.TrainingResult(rounds=4, initial_cost=15000.0, costs=costs,
+                                  best_cost=750.0, stopped_because="max_rounds")
+    assert plot.learning_curve(result).get_yscale() == "log"
+    result = nnext.TrainingResult(rounds=4, initial_cost=7000.0, costs=costs,
+                                  best_cost=750.0, stopped_because="max_rounds")
+    assert plot.learning_curve(result).get_yscale() == "linear"
 
 
 def test_learning_curve_of_epochs_with_validation():
@@ -117,6 +130,19 @@ def test_hidden_units_one_image_per_unit_on_a_scale_centred_on_zero(tmp_path):
     ax = plot.hidden_units(network, shape=(3, 4), n=3)
     assert len(ax.images) == 3 and ax.get_title().startswith("the first 3 of 5 units")
     assert_png(ax, tmp_path / "units.png")
+
+
+def test_hidden_units_by_outgoing_weights_show_the_units_that_matter_first():
+    network = nnext.NeuralNetwork([12, 5, 2], seed=0)
+    network.weights[1][:] = [[0.1, 3.0, 0.0, -2.0, 0.5], [0.1, 0.0, 0.0, 0.0, -0.5]]
+    ax = plot.hidden_units(network, shape=(3, 4), n=3, order="outgoing")
+    for image, unit in zip(ax.images, [1, 3, 4]):
+        np.testing.assert_array_equal(image.get_array(), network.weights[0][unit].reshape(3, 4))
+    assert ax.get_title().startswith("the 3 of 5 units of layer 1 with the largest outgoing")
+    with pytest.raises(ValueError, match="order='outgoing' needs a layer after layer 2"):
+        plot.hidden_units(network, layer=1, shape=(1, 5), order="outgoing")
+    with pytest.raises(ValueError, match="order must be 'index' or 'outgoing'; got 'size'"):
+        plot.hidden_units(network, shape=(3, 4), order="size")
 
 
 @pytest.mark.parametrize("call, error, message", [
