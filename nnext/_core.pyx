@@ -108,6 +108,9 @@ cdef enum:
     SIGNAL_CHECK_WORK = 1 << 24
     # Multiply-adds a thread must get before a product is split between threads.
     THREAD_MIN_WORK = 1 << 17
+    # Neurons a thread must get before a layer of a few rows is split between
+    # threads by neurons (see forward_by_neurons): two tiles of columns.
+    NEURONS_PER_THREAD = 32
     # Parameters per piece of the sum of the squared weights (see squared_weights).
     SQUARES_CHUNK = 4096
     # Bytes of a cache line: the alignment the kernels' buffers are given.

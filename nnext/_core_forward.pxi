@@ -24,44 +24,94 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     """Push the rows of X through the network block by block, the blocks shared
     between threads (as many as `threads_for` gives each at least THREAD_MIN_WORK
     multiply-adds: a thread woken for less costs more than it saves, and on a
-    busy machine far more).  Per block, if asked: copy the outputs to out, note the
-    first row of X that is not finite in first_nonfinite (or -1), and put the
-    sum of the losses against Y in block_losses."""
+    busy machine far more); rows that fill only one block share each layer's
+    neurons instead (see `forward_by_neurons`).  Per block, if asked: copy the
+    outputs to out, note the first row of X that is not finite in
+    first_nonfinite (or -1), and put the sum of the losses against Y in
+    block_losses."""
     cdef intp n_samples = X.shape[0]
-    cdef intp n_in = net.sizes[0]
-    cdef intp n_out = net.sizes[net.n_layers - 1]
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    cdef intp last_layer = activation_count(net) - n_out
-    cdef intp block, start, block_rows
-    cdef intp block_inputs = min(<intp>FORWARD_BLOCK, n_samples) * n_in
-    cdef floating* acts
-    cdef floating* a
-    cdef const floating* inputs
-    cdef int parts = threads_for(n_samples * parameter_count(net), n_blocks, n_threads)
+    cdef intp block
+    cdef intp work_done = n_samples * parameter_count(net)
+    cdef int parts = threads_for(work_done, n_blocks, n_threads)
     cdef const floating* packed = NULL
+    if n_blocks == 1 and threads_for(work_done, n_threads, n_threads) > 1:
+        forward_block(net, loss, params, NULL, X, 0, work, block_work, out, first_nonfinite, Y,
+                      block_losses, threads_for(work_done, n_threads, n_threads))
+        return
     if n_samples >= PACK_MIN_ROWS:
         packed = pack_layers(net, params, work + parts * block_work)
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
-        start = block * FORWARD_BLOCK
-        block_rows = min(<intp>FORWARD_BLOCK, n_samples - start)
-        acts = work + threadid() * block_work
-        inputs = &X[start, 0]
-        if packed == NULL and <size_t>inputs % ALIGNMENT:
-            # The kernels load 64 bytes at a time: rows that start off a cache
-            # line are copied onto one first (the copy costs less than the
-            # split loads would).
-            memcpy(acts + block_work - block_inputs, inputs, block_rows * n_in * sizeof(floating))
-            inputs = acts + block_work - block_inputs
-        forward_rows(net, params, packed, inputs, 0, block_rows, block_rows, acts,
-                     &first_nonfinite[block] if first_nonfinite != NULL else NULL)
-        if first_nonfinite != NULL and first_nonfinite[block] >= 0:
-            first_nonfinite[block] += start
-        a = acts + block_rows * last_layer
-        if out != NULL:
-            memcpy(out + start * n_out, a, block_rows * n_out * sizeof(floating))
-        if block_losses != NULL:
-            block_losses[block] = rows_loss(loss, net.kinds[net.n_layers - 2], a,
-                                            &Y[start, 0], block_rows * n_out)
+        forward_block(net, loss, params, packed, X, block, work + threadid() * block_work,
+                      block_work, out, first_nonfinite, Y, block_losses, 1)
+
+
+cdef void forward_block(Net net, int loss, const floating* params, const floating* packed,
+                        const floating[:, ::1] X, intp block, floating* acts, intp block_work,
+                        floating* out, intp* first_nonfinite, const floating[:, ::1] Y,
+                        double* block_losses, int parts) noexcept nogil:
+    """`forward_blocks` for one block of rows, in acts (block_work values),
+    its layers' neurons shared between ``parts`` threads."""
+    cdef intp n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
+    cdef intp start = block * FORWARD_BLOCK
+    cdef intp block_rows = min(<intp>FORWARD_BLOCK, X.shape[0] - start)
+    cdef const floating* inputs = &X[start, 0]
+    cdef const floating* a
+    cdef intp* nonfinite = &first_nonfinite[block] if first_nonfinite != NULL else NULL
+    if packed == NULL and <size_t>inputs % ALIGNMENT:
+        # The kernels load 64 bytes at a time: rows that start off a cache
+        # line are copied onto one first (the copy costs less than the
+        # split loads would).
+        memcpy(acts + block_work - block_rows * n_in, inputs,
+               block_rows * n_in * sizeof(floating))
+        inputs = acts + block_work - block_rows * n_in
+    if parts > 1:
+        forward_by_neurons(net, params, inputs, block_rows, acts, nonfinite, parts)
+    else:
+        forward_rows(net, params, packed, inputs, 0, block_rows, block_rows, acts, nonfinite)
+    if nonfinite != NULL and nonfinite[0] >= 0:
+        nonfinite[0] += start
+    a = acts + block_rows * (activation_count(net) - n_out)
+    if out != NULL:
+        memcpy(out + start * n_out, a, block_rows * n_out * sizeof(floating))
+    if block_losses != NULL:
+        block_losses[block] = rows_loss(loss, net.kinds[net.n_layers - 2], a, &Y[start, 0],
+                                        block_rows * n_out)
+
+
+cdef void forward_by_neurons(Net net, const floating* params, const floating* x, intp rows,
+                             floating* acts, intp* first_nonfinite, int parts) noexcept nogil:
+    """`forward_rows` for all ``rows`` samples of x with each layer's neurons
+    shared between up to ``parts`` threads, a parallel region a layer: for a
+    few rows, which sharing by samples would leave to one thread.  A layer is
+    shared only as far as each thread gets THREAD_MIN_WORK multiply-adds and
+    NEURONS_PER_THREAD neurons (fewer make the kernels' tiles narrow).  Each output is
+    the same sum as there, and each activation the same function of it, so
+    the same bits."""
+    cdef intp l, r, n_in, n_out, lo, hi
+    cdef int part, kind, layer_parts
+    cdef const floating* inputs = x
+    cdef const floating* w = params
+    for l in range(1, net.n_layers):
+        n_in = net.sizes[l - 1]
+        n_out = net.sizes[l]
+        kind = net.kinds[l - 1]
+        layer_parts = threads_for(rows * n_in * n_out, n_out // NEURONS_PER_THREAD, parts)
+        for part in prange(layer_parts, num_threads=layer_parts, schedule="static"):
+            lo = part_start(n_out, part, layer_parts)
+            hi = part_start(n_out, part + 1, layer_parts)
+            gemm_nt(rows, hi - lo, n_in, inputs, n_in, w + lo * n_in, n_in,
+                    w + n_out * n_in + lo, acts + lo, n_out)
+            if not output_only(kind):
+                for r in range(rows):
+                    activate(kind, acts + r * n_out + lo, 1, hi - lo)
+        if l == 1 and first_nonfinite != NULL:
+            first_nonfinite[0] = first_nonfinite_input(x, acts, 0, rows, n_in, n_out)
+        if output_only(kind):
+            activate(kind, acts, rows, n_out)
+        inputs = acts
+        acts += rows * n_out
+        w += n_out * (n_in + 1)
 
 
 cdef check_forward(Net net, intp n_params, intp n_rows, intp n_inputs, intp n_out_rows,
