@@ -60,7 +60,7 @@ cdef inline Share layer_share(Net net, intp l, bint by_neurons, intp grain, int 
 
 cdef void weight_share(Net net, floating* target, bint accumulate,
                        floating alpha, const floating* params, const floating* x, intp n_samples,
-                       const floating* acts, const floating* deltas, const floating* layer1_blocks,
+                       const floating* acts, floating* deltas, const floating* layer1_blocks,
                        int part, int parts) noexcept nogil:
     """For part ``part`` of ``parts`` of every layer's columns of weights and of
     its biases, laid out in ``target`` like the parameters:
