@@ -50,6 +50,7 @@ def public_modules():
                   | {"nnext.sklearn", "nnext.plot"})
 
 
+@pytest.mark.filterwarnings("error::UserWarning")
 @pytest.mark.parametrize("module_name", public_modules())
 def test_docstring_examples_run(module_name, in_fresh_folder):
     module = pytest.importorskip(module_name)
