@@ -2,7 +2,7 @@
 side by side in one process.
 
 For each network, dtype and number of rows, each library predicts the same
-rows ``--calls`` times, the libraries taking turns call by call (so a busy
+rows ``--calls`` times, the libraries taking turns in five rounds (so a busy
 moment of the machine hits all of them alike); the table gives each one's
 p50 and p99 in microseconds and nnext's p50 as a ratio to each peer's
 (below 1: nnext is faster).  PyTorch's columns appear when it is installed;
@@ -72,17 +72,22 @@ def torch_predictor(network, threads):
     return predict
 
 
-def latencies(predictors, X, calls):
-    """Each predictor's call times (seconds), taking turns call by call."""
-    for predict in predictors.values():
-        for _ in range(10):
-            predict(X)
+def latencies(predictors, X, calls, rounds=5):
+    """Each predictor's call times (microseconds): ``rounds`` turns of
+    calls // rounds calls each, the libraries taking turns.  Each library's
+    worker threads keep spinning for a while after its last call, which would
+    slow the next library if they took turns call by call; a pause before
+    each turn lets them fall asleep first."""
     times = {name: [] for name in predictors}
-    for _ in range(calls):
+    for _ in range(rounds):
         for name, predict in predictors.items():
-            started = time.perf_counter()
-            predict(X)
-            times[name].append(time.perf_counter() - started)
+            time.sleep(0.05)
+            for _ in range(5):
+                predict(X)
+            for _ in range(max(1, calls // rounds)):
+                started = time.perf_counter()
+                predict(X)
+                times[name].append(time.perf_counter() - started)
     return {name: np.array(t) * 1e6 for name, t in times.items()}
 
 
