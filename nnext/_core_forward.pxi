@@ -17,11 +17,25 @@ cdef floating* pack_layers(Net net, const floating* params, floating* packed) no
     return start
 
 
+cdef inline intp prediction_block_rows(intp n_samples) noexcept nogil:
+    """Rows per block of a prediction (see `forward_blocks`): FORWARD_BLOCK,
+    but where that makes 2 to 8 blocks, an even number of blocks as nearly
+    equal as whole groups of 4 rows allow, so that two threads get as much
+    work (256 rows: 4 blocks of 64, not 3 of 72 and one of 40).  A row's
+    outputs do not depend on its block, so neither do predictions."""
+    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    if n_blocks < 2 or n_blocks > 8:
+        return FORWARD_BLOCK
+    n_blocks += n_blocks % 2
+    return min(<intp>FORWARD_BLOCK, ((n_samples + n_blocks - 1) // n_blocks + 3) // 4 * 4)
+
+
 cdef void forward_blocks(Net net, int loss, const floating* params, const floating[:, ::1] X,
-                         floating* work, intp block_work, int n_threads, floating* out,
-                         intp* first_nonfinite, const floating[:, ::1] Y,
+                         intp block_rows, floating* work, intp block_work, int n_threads,
+                         floating* out, intp* first_nonfinite, const floating[:, ::1] Y,
                          double* block_losses) noexcept nogil:
-    """Push the rows of X through the network block by block, the blocks shared
+    """Push the rows of X through the network in blocks of block_rows (at most
+    FORWARD_BLOCK; the last one smaller), the blocks shared
     between threads (as many as `threads_for` gives each at least THREAD_MIN_WORK
     multiply-adds: a thread woken for less costs more than it saves, and on a
     busy machine far more); rows that fill only one block share each layer's
@@ -30,31 +44,34 @@ cdef void forward_blocks(Net net, int loss, const floating* params, const floati
     first_nonfinite (or -1), and put the sum of the losses against Y in
     block_losses."""
     cdef intp n_samples = X.shape[0]
-    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    cdef intp n_blocks = (n_samples + block_rows - 1) // block_rows
     cdef intp block
     cdef intp work_done = n_samples * parameter_count(net)
     cdef int parts = threads_for(work_done, n_blocks, n_threads)
     cdef const floating* packed = NULL
     if n_blocks == 1 and threads_for(work_done, n_threads, n_threads) > 1:
-        forward_block(net, loss, params, NULL, X, 0, work, block_work, out, first_nonfinite, Y,
-                      block_losses, threads_for(work_done, n_threads, n_threads))
+        forward_block(net, loss, params, NULL, X, 0, block_rows, work, block_work, out,
+                      first_nonfinite, Y, block_losses, threads_for(work_done, n_threads,
+                                                                    n_threads))
         return
     if n_samples >= PACK_MIN_ROWS:
         packed = pack_layers(net, params, work + parts * block_work)
     for block in prange(n_blocks, num_threads=parts, schedule="static"):
-        forward_block(net, loss, params, packed, X, block, work + threadid() * block_work,
-                      block_work, out, first_nonfinite, Y, block_losses, 1)
+        forward_block(net, loss, params, packed, X, block, block_rows,
+                      work + threadid() * block_work, block_work, out, first_nonfinite, Y,
+                      block_losses, 1)
 
 
 cdef void forward_block(Net net, int loss, const floating* params, const floating* packed,
-                        const floating[:, ::1] X, intp block, floating* acts, intp block_work,
-                        floating* out, intp* first_nonfinite, const floating[:, ::1] Y,
-                        double* block_losses, int parts) noexcept nogil:
+                        const floating[:, ::1] X, intp block, intp rows_per_block,
+                        floating* acts, intp block_work, floating* out, intp* first_nonfinite,
+                        const floating[:, ::1] Y, double* block_losses,
+                        int parts) noexcept nogil:
     """`forward_blocks` for one block of rows, in acts (block_work values),
     its layers' neurons shared between ``parts`` threads."""
     cdef intp n_in = net.sizes[0], n_out = net.sizes[net.n_layers - 1]
-    cdef intp start = block * FORWARD_BLOCK
-    cdef intp block_rows = min(<intp>FORWARD_BLOCK, X.shape[0] - start)
+    cdef intp start = block * rows_per_block
+    cdef intp block_rows = min(rows_per_block, X.shape[0] - start)
     cdef const floating* inputs = &X[start, 0]
     cdef const floating* a
     cdef intp* nonfinite = &first_nonfinite[block] if first_nonfinite != NULL else NULL
@@ -139,15 +156,16 @@ def feedforward(const intp[::1] sizes, const int[::1] kinds, const floating[::1]
                   work.shape[0], n_threads)
     if n_samples == 0:
         return -1
-    cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    cdef intp block_rows = prediction_block_rows(n_samples)
+    cdef intp n_blocks = (n_samples + block_rows - 1) // block_rows
     cdef intp block_work = min(n_samples, FORWARD_BLOCK) * (activation_count(net) + net.sizes[0])
     cdef intp* first_nonfinite = <intp*>malloc(n_blocks * sizeof(intp))
     if first_nonfinite == NULL:
         raise MemoryError()
     try:
         with nogil:
-            forward_blocks(net, SQUARED_ERROR, &params[0], X, &work[0], block_work, n_threads,
-                           &out[0, 0], first_nonfinite, X, NULL)
+            forward_blocks(net, SQUARED_ERROR, &params[0], X, block_rows, &work[0], block_work,
+                           n_threads, &out[0, 0], first_nonfinite, X, NULL)
         for block in range(n_blocks):
             if first_nonfinite[block] >= 0:
                 first = first_nonfinite[block]
@@ -180,8 +198,8 @@ def loss_sum(const intp[::1] sizes, const int[::1] kinds, int loss,
         raise MemoryError()
     try:
         with nogil:
-            forward_blocks(net, loss, &params[0], X, &work[0], block_work, n_threads,
-                           NULL, NULL, Y, block_losses)
+            forward_blocks(net, loss, &params[0], X, FORWARD_BLOCK, &work[0], block_work,
+                           n_threads, NULL, NULL, Y, block_losses)
         # Summed in block order, so the loss does not depend on the thread count.
         for block in range(n_blocks):
             total += block_losses[block]
