@@ -17,14 +17,20 @@ cdef floating* pack_layers(Net net, const floating* params, floating* packed) no
     return start
 
 
-cdef inline intp prediction_block_rows(intp n_samples) noexcept nogil:
-    """Rows per block of a prediction (see `forward_blocks`): FORWARD_BLOCK,
-    but where that makes 2 to 8 blocks, an even number of blocks as nearly
-    equal as whole groups of 4 rows allow, so that two threads get as much
-    work (256 rows: 4 blocks of 64, not 3 of 72 and one of 40).  A row's
-    outputs do not depend on its block, so neither do predictions."""
+cdef intp prediction_block_rows(Net net, intp n_samples, int n_threads) noexcept nogil:
+    """Rows per block of a prediction (see `forward_blocks`), so that two
+    threads get as much work: FORWARD_BLOCK, but where that makes 2 to 8
+    blocks, an even number of blocks as nearly equal as whole groups of 4
+    rows allow (256 rows: 4 blocks of 64, not 3 of 72 and one of 40); and a
+    block's worth of rows, enough for several threads, whose first layer is
+    too narrow to share by neurons (see `forward_by_neurons`), in a block a
+    thread.  A row's outputs do not depend on its block, so neither do
+    predictions."""
     cdef intp n_blocks = (n_samples + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    if n_blocks < 2 or n_blocks > 8:
+    cdef int parts = threads_for(n_samples * parameter_count(net), n_threads, n_threads)
+    if n_blocks == 1 and parts > 1 and net.sizes[1] < 2 * NEURONS_PER_THREAD:
+        n_blocks = parts
+    elif n_blocks < 2 or n_blocks > 8:
         return FORWARD_BLOCK
     n_blocks += n_blocks % 2
     return min(<intp>FORWARD_BLOCK, ((n_samples + n_blocks - 1) // n_blocks + 3) // 4 * 4)
@@ -156,7 +162,7 @@ def feedforward(const intp[::1] sizes, const int[::1] kinds, const floating[::1]
                   work.shape[0], n_threads)
     if n_samples == 0:
         return -1
-    cdef intp block_rows = prediction_block_rows(n_samples)
+    cdef intp block_rows = prediction_block_rows(net, n_samples, n_threads)
     cdef intp n_blocks = (n_samples + block_rows - 1) // block_rows
     cdef intp block_work = min(n_samples, FORWARD_BLOCK) * (activation_count(net) + net.sizes[0])
     cdef intp* first_nonfinite = <intp*>malloc(n_blocks * sizeof(intp))

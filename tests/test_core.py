@@ -95,13 +95,16 @@ def test_results_do_not_depend_on_the_thread_count(dtype, shape):
 
 
 # A few rows fill one block: with two threads each wide layer's neurons are
-# shared (forward_by_neurons); [200, 77, 10] has a layer too narrow to share.
-# 100 and 256 rows make 2 and 4 blocks of equal size (prediction_block_rows).
+# shared (forward_by_neurons); [200, 77, 10] has a layer too narrow to share,
+# and [784, 20, 10] a first layer too narrow, whose rows go in a block a
+# thread instead.  100 and 256 rows make 2 and 4 blocks of equal size (see
+# prediction_block_rows).
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape, activations", [
     ([300, 100, 70, 10], ["tanh", "relu", "softmax"]),
     ([200, 77, 10], ["sigmoid", "sigmoid"]),
     ([700, 256, 10], ["elu", "exp"]),
+    ([784, 20, 10], ["sigmoid", "sigmoid"]),
 ])
 @pytest.mark.parametrize("rows", [1, 5, 40, 72, 100, 256])
 def test_few_rows_give_the_same_bits_on_any_thread_count(shape, activations, dtype, rows):
