@@ -12,7 +12,9 @@ Workloads: a forward pass of 200 rows through a [2, 1] network (p50 of 300
 calls); the original's SGD on [2, 1], batch 10, 20 steps a round with a
 100-sample cost estimate (W4); and the original recipe on random
 digit-shaped data ([784, 20, 10], batch 50, 20 steps a round, a 5,000-sample
-cost estimate), 30 rounds.
+cost estimate), 30 rounds; W3 ([784, 256, 128, 10], batch 128, a 1,000-sample
+cost estimate), 5 rounds; and an epoch of the modern recipe ([784, 256, 10],
+ReLU and softmax, Adam, batches of 128, float32) over 10,000 random rows.
 """
 import argparse
 import multiprocessing
@@ -51,11 +53,27 @@ def per_round(shape, n_rows, batch_size, cost_rows, rounds, threads):
     return (time.perf_counter() - started) / rounds * 1e6
 
 
+def modern_epoch(threads):
+    """An epoch of the modern recipe's network (Adam, batches of 128, float32)
+    over 10,000 random digit-shaped rows, in milliseconds."""
+    rng = np.random.default_rng(0)
+    X = rng.random((10000, 784)).astype(np.float32)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 10000)]
+    network = nnext.NeuralNetwork([784, 256, 10], activations=["relu", "softmax"], init="he",
+                                  dtype="float32", seed=0)
+    started = time.perf_counter()
+    nnext.fit(network, X, Y, batch_size=128, epochs=1, seed=0, num_threads=threads)
+    return (time.perf_counter() - started) * 1e3
+
+
 WORKLOADS = {
     "feedforward [2, 1], 200 rows (p50, us)": p50_feedforward,
     "W4 [2, 1] round (us)": lambda threads: per_round([2, 1], 1000, 10, 100, 2000, threads),
     "original recipe round (us)": lambda threads: per_round([784, 20, 10], 20000, 50, 5000, 30,
                                                             threads),
+    "W3 [784, 256, 128, 10] round, batch 128 (us)": lambda threads: per_round(
+        [784, 256, 128, 10], 5000, 128, 1000, 5, threads),
+    "modern recipe epoch, 10,000 rows (ms)": modern_epoch,
 }
 
 

@@ -3,9 +3,11 @@
 Every message names the argument, says what it must be and what it got:
 ``"batch_size must be a positive integer; got 0"``.
 """
+import collections
 import math
 import numbers
 import os
+import time
 
 import numpy as np
 
@@ -111,18 +113,91 @@ if hasattr(os, "register_at_fork"):
 
 
 def num_threads(value):
-    """Return a thread count: ``value``, or for None all available cores, at most
-    ``OMP_NUM_THREADS`` when that is set (as joblib sets it in its workers, so
-    that parallel jobs do not oversubscribe the cores); 1 in a forked child
-    process."""
+    """Return a thread count: ``value``, or for None the `DefaultThreads` of
+    all available cores, at most ``OMP_NUM_THREADS`` when that is set (as
+    joblib sets it in its workers, so that parallel jobs do not oversubscribe
+    the cores); 1 in a forked child process."""
+    if isinstance(value, DefaultThreads):
+        return value
     if value is None:
         threads = available_cores()
         limit = os.environ.get("OMP_NUM_THREADS", "").strip()
         if limit.isdigit() and int(limit) > 0:
             threads = min(threads, int(limit))
-    else:
-        threads = positive_int(value, "num_threads")
+        most = 1 if _forked_child else threads
+        if most not in _default_threads:
+            _default_threads[most] = DefaultThreads(most)
+        return _default_threads[most]
+    threads = positive_int(value, "num_threads")
     return 1 if _forked_child else threads
+
+
+class DefaultThreads:
+    """The default thread count: at most ``most`` threads, less the cores that
+    other processes keep busy (see `busy_cores`).  It is read afresh, at most
+    every ``_BUSY_INTERVAL`` seconds, each time the count is taken: by
+    ``int(threads)``, or by a call into the compiled core, which takes it as
+    an integer.  Results do not depend on the thread count, so it may change
+    from one call to the next: on a machine busy with other work, threads
+    that would wait for a core half the time give way."""
+
+    def __init__(self, most):
+        self.most = most
+        self._count = most
+        self._taken = -math.inf
+
+    def __index__(self):
+        if self.most == 1 or _forked_child:
+            return 1
+        now = time.monotonic()
+        if now - self._taken >= _BUSY_INTERVAL:
+            self._count = max(1, min(self.most, available_cores() - busy_cores(now)))
+            self._taken = now
+        return self._count
+
+    __int__ = __index__
+
+    def __repr__(self):
+        return f"DefaultThreads(most={self.most})"
+
+
+_default_threads = {}      # DefaultThreads by their most
+_BUSY_INTERVAL = 0.02       # seconds between two readings of the machine's load
+_busy_readings = collections.deque(maxlen=5)
+
+
+def busy_cores(now=None):
+    """How many cores other processes keep busy: the kernel's count of
+    runnable tasks (``/proc/loadavg``) less this process's own running
+    threads: the most that two of the last five readings reach (a process
+    that runs for a moment does not count, and a reading that misses a busy
+    neighbour, as one in three may, does not hide it), read at most every
+    ``_BUSY_INTERVAL`` seconds (a reading costs about 0.1 ms).  0 where
+    ``/proc`` cannot tell."""
+    now = time.monotonic() if now is None else now
+    if not _busy_readings or now - _busy_readings[-1][0] >= _BUSY_INTERVAL:
+        others = _other_running_tasks()
+        if others is None:
+            return 0
+        _busy_readings.append((now, others))
+    return sorted(others for _, others in _busy_readings)[-2:][0]
+
+
+def _other_running_tasks():
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:         # (the thread has ended)
+                continue
+            own += stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - own)
 
 
 def _physical_memory():

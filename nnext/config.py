@@ -54,8 +54,10 @@ def config():
     dict
         ``nnext``, ``location``, ``python``, ``platform``, ``cpu``, ``cores``,
         ``kernels`` (the variant in use), ``available kernels``, ``openmp``,
-        ``default threads``, ``OMP_NUM_THREADS``, ``debug build``, ``numpy``,
-        ``blas``, and the version of each optional package installed.
+        ``default threads`` (the most the default takes), ``cores busy with
+        other work`` (which the default leaves to them; see
+        `nnext._checks.busy_cores`), ``OMP_NUM_THREADS``, ``debug build``,
+        ``numpy``, ``blas``, and the version of each optional package installed.
     """
     facts = {
         "nnext": __version__,
@@ -67,7 +69,8 @@ def config():
         "kernels": engine.kernels(),
         "available kernels": ", ".join(engine.AVAILABLE_KERNELS),
         "openmp": engine.openmp,
-        "default threads": _checks.num_threads(None),
+        "default threads": _checks.num_threads(None).most,
+        "cores busy with other work": _checks.busy_cores(),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(not set)"),
         "debug build": engine.debug_build,
         "numpy": np.__version__,

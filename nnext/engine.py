@@ -133,9 +133,11 @@ class Engine:
 
     def forward_workspace(self, n_rows, threads):
         """Working memory for a forward pass (`forward`, `loss_sum`) of ``n_rows``
-        rows, to reuse for the same rows again and again."""
+        rows on up to ``threads`` threads (with the default, as many as it may
+        take), to reuse for the same rows again and again."""
+        most = threads.most if isinstance(threads, _checks.DefaultThreads) else threads
         return _layout.aligned_empty(
-            _core.forward_workspace_size(self.sizes, n_rows, threads), self.dtype)
+            _core.forward_workspace_size(self.sizes, n_rows, most), self.dtype)
 
     def forward(self, X, threads, work=None):
         """The outputs for the rows of X, and the index of the first row that

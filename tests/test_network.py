@@ -1,6 +1,8 @@
+import collections
 import copy
 import multiprocessing
 import pickle
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 
@@ -436,5 +438,60 @@ def test_default_thread_count_honours_omp_num_threads(monkeypatch, setting, expe
         monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", setting)
-    assert _checks.num_threads(None) == expected
+    assert _checks.num_threads(None).most == expected
     assert _checks.num_threads(3) == 3          # an explicit count is taken as it is
+
+
+def test_default_threads_give_way_to_cores_busy_with_other_work(monkeypatch):
+    from nnext import _checks
+    monkeypatch.setattr(_checks, "available_cores", lambda: 2)
+    monkeypatch.setattr(_checks, "_forked_child", False)
+    busy = iter([0, 1, 2])
+    monkeypatch.setattr(_checks, "busy_cores", lambda now: next(busy))
+    threads = _checks.DefaultThreads(2)
+    monkeypatch.setattr(_checks, "_BUSY_INTERVAL", 0.0)
+    assert [int(threads), int(threads), int(threads)] == [2, 1, 1]
+    assert int(_checks.DefaultThreads(1)) == 1
+    monkeypatch.setattr(_checks, "_BUSY_INTERVAL", 3600.0)
+    threads = _checks.DefaultThreads(2)
+    busy = iter([1, 0])
+    assert [int(threads), int(threads)] == [1, 1]       # read once an interval
+    network = NeuralNetwork([30, 20, 5], seed=0)
+    X = np.random.default_rng(0).random((200, 30))
+    np.testing.assert_array_equal(network.feedforward(X, num_threads=threads),
+                                  network.feedforward(X, num_threads=2))
+
+
+def test_busy_cores_is_what_two_of_the_last_five_readings_reach(monkeypatch):
+    from nnext import _checks
+    readings = iter([0, 3, 0, 1, 0, 1, 1, 0])
+    monkeypatch.setattr(_checks, "_other_running_tasks", lambda: next(readings))
+    monkeypatch.setattr(_checks, "_busy_readings", collections.deque(maxlen=5))
+    seen = [_checks.busy_cores(now=10.0 + i) for i in range(8)]
+    # readings so far: [0], [0,3], [0,3,0], [0,3,0,1], [0,3,0,1,0], [3,0,1,0,1], ...
+    assert seen == [0, 0, 0, 1, 1, 1, 1, 1]
+    assert _checks.busy_cores(now=17.001) == 1            # within the interval: no reading
+
+
+def test_a_spinning_neighbour_counts_as_a_busy_core():
+    from nnext import _checks
+    if _checks._other_running_tasks() is None:
+        pytest.skip("this system's /proc does not say how many tasks run")
+    stop = multiprocessing.get_context("spawn").Event()
+    neighbour = multiprocessing.get_context("spawn").Process(target=_spin, args=(stop,))
+    neighbour.start()
+    try:
+        time.sleep(0.5)
+        readings = []
+        for _ in range(5):
+            readings.append(_checks._other_running_tasks())
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        neighbour.join(10)
+    assert sorted(readings)[-2] >= 1, readings
+
+
+def _spin(stop):
+    while not stop.is_set():
+        pass
