@@ -2,7 +2,8 @@
 N CPU-bound neighbour processes.
 
 Each row runs the same work with nnext's default thread count and with
-``num_threads=1``, taking turns, while N other processes (N = 0, 1, 2 by
+``num_threads=1`` (and the original's algorithm also in vectorised NumPy,
+benchmarks/numpy_sgd.py), taking turns, while N other processes (N = 0, 1, 2 by
 default) spin on the CPU, as a laptop with other work, a CI runner or a
 notebook beside a grid search would.  Medians of the repeats.
 
@@ -24,6 +25,7 @@ import time
 import numpy as np
 
 import nnext
+import numpy_sgd
 
 
 def spin(stop):
@@ -43,10 +45,21 @@ def p50_feedforward(threads):
 
 
 def per_round(shape, n_rows, batch_size, cost_rows, rounds, threads):
+    """Microseconds a round of the original's algorithm takes in nnext, or with
+    threads="numpy" in its vectorised NumPy form (benchmarks/numpy_sgd.py)."""
     rng = np.random.default_rng(0)
     X = rng.random((n_rows, shape[0]))
     Y = rng.random((n_rows, shape[-1]))
     network = nnext.NeuralNetwork(shape, seed=0)
+    if threads == "numpy":
+        weights, biases = [w.copy() for w in network.weights], list(network.biases)
+        X_cost, Y_cost = X[:cost_rows], Y[:cost_rows]
+        started = time.perf_counter()
+        for _ in range(rounds):
+            rows = rng.integers(0, n_rows, batch_size)
+            numpy_sgd.sgd_steps(weights, biases, X[rows], Y[rows], 0.1, 20)
+            float(((numpy_sgd.feedforward(weights, biases, X_cost) - Y_cost) ** 2).sum())
+        return (time.perf_counter() - started) / rounds * 1e6
     started = time.perf_counter()
     nnext.Trainer().train(network, (X, Y), 0.1, 20, batch_size, 0, 10**9, cost_rows, seed=0,
                           max_rounds=rounds, num_threads=threads)
@@ -75,6 +88,12 @@ WORKLOADS = {
         [784, 256, 128, 10], 5000, 128, 1000, 5, threads),
     "modern recipe epoch, 10,000 rows (ms)": modern_epoch,
 }
+NUMPY_WORKLOADS = {"original recipe round (us)", "W3 [784, 256, 128, 10] round, batch 128 (us)"}
+
+
+def paused(workload, threads):
+    time.sleep(0.1)
+    return workload(threads)
 
 
 def main():
@@ -84,8 +103,9 @@ def main():
     args = parser.parse_args()
     print(f"nnext {nnext.__version__}, {nnext.engine.kernels()} kernels, default threads "
           f"{nnext.config.config()['default threads']}, CPU {nnext.config.config()['cpu']}")
-    print("| neighbours | workload | default threads | num_threads=1 | default / one |")
-    print("|---|---|---|---|---|")
+    print("| neighbours | workload | default threads | num_threads=1 | default / one "
+          "| NumPy | NumPy / default | NumPy / one |")
+    print("|---|---|---|---|---|---|---|---|")
     for count in map(int, args.neighbours.split(",")):
         stop = multiprocessing.Event()
         neighbours = [multiprocessing.Process(target=spin, args=(stop,), daemon=True)
@@ -95,12 +115,22 @@ def main():
         try:
             time.sleep(0.5)
             for name, workload in WORKLOADS.items():
-                default, single = [], []
+                default, single, numpy = [], [], []
                 for _ in range(args.repeats):
-                    default.append(workload(None))
-                    single.append(workload(1))
+                    # (a pause before each run lets the threads that the last
+                    # one left spinning, nnext's or OpenBLAS's, fall asleep)
+                    default.append(paused(workload, None))
+                    single.append(paused(workload, 1))
+                    if name in NUMPY_WORKLOADS:
+                        numpy.append(paused(workload, "numpy"))
                 d, s = statistics.median(default), statistics.median(single)
-                print(f"| {count} | {name} | {d:.1f} | {s:.1f} | {d / s:.2f} |", flush=True)
+                row = f"| {count} | {name} | {d:.1f} | {s:.1f} | {d / s:.2f} |"
+                if numpy:
+                    n = statistics.median(numpy)
+                    row += f" {n:.1f} | {n / d:.2f} | {n / s:.2f} |"
+                else:
+                    row += " - | - | - |"
+                print(row, flush=True)
         finally:
             stop.set()
             for process in neighbours:
