@@ -176,14 +176,16 @@ def busy_cores(now=None):
     ``/proc`` cannot tell."""
     now = time.monotonic() if now is None else now
     if not _busy_readings or now - _busy_readings[-1][0] >= _BUSY_INTERVAL:
-        others = _other_running_tasks()
+        others = other_running_tasks()
         if others is None:
             return 0
         _busy_readings.append((now, others))
     return sorted(others for _, others in _busy_readings)[-2:][0]
 
 
-def _other_running_tasks():
+def other_running_tasks():
+    """The kernel's count of runnable tasks less this process's own running
+    threads, or None where ``/proc`` cannot tell (see `busy_cores`)."""
     try:
         with open("/proc/loadavg", "rb") as f:
             running = int(f.read().split()[3].split(b"/")[0])

@@ -465,7 +465,7 @@ def test_default_threads_give_way_to_cores_busy_with_other_work(monkeypatch):
 def test_busy_cores_is_what_two_of_the_last_five_readings_reach(monkeypatch):
     from nnext import _checks
     readings = iter([0, 3, 0, 1, 0, 1, 1, 0])
-    monkeypatch.setattr(_checks, "_other_running_tasks", lambda: next(readings))
+    monkeypatch.setattr(_checks, "other_running_tasks", lambda: next(readings))
     monkeypatch.setattr(_checks, "_busy_readings", collections.deque(maxlen=5))
     seen = [_checks.busy_cores(now=10.0 + i) for i in range(8)]
     # readings so far: [0], [0,3], [0,3,0], [0,3,0,1], [0,3,0,1,0], [3,0,1,0,1], ...
@@ -475,7 +475,7 @@ def test_busy_cores_is_what_two_of_the_last_five_readings_reach(monkeypatch):
 
 def test_a_spinning_neighbour_counts_as_a_busy_core():
     from nnext import _checks
-    if _checks._other_running_tasks() is None:
+    if _checks.other_running_tasks() is None:
         pytest.skip("this system's /proc does not say how many tasks run")
     stop = multiprocessing.get_context("spawn").Event()
     neighbour = multiprocessing.get_context("spawn").Process(target=_spin, args=(stop,))
@@ -484,7 +484,7 @@ def test_a_spinning_neighbour_counts_as_a_busy_core():
         time.sleep(0.5)
         readings = []
         for _ in range(5):
-            readings.append(_checks._other_running_tasks())
+            readings.append(_checks.other_running_tasks())
             time.sleep(0.02)
     finally:
         stop.set()
