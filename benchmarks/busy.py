@@ -2,8 +2,9 @@
 N CPU-bound neighbour processes.
 
 Each row runs the same work with nnext's default thread count and with
-``num_threads=1`` (and the original's algorithm also in vectorised NumPy,
-benchmarks/numpy_sgd.py), taking turns, while N other processes (N = 0, 1, 2 by
+``num_threads=1`` (and a peer: the original's algorithm in vectorised NumPy,
+benchmarks/numpy_sgd.py, and the modern epoch in PyTorch when it is
+installed), taking turns, while N other processes (N = 0, 1, 2 by
 default) spin on the CPU, as a laptop with other work, a CI runner or a
 notebook beside a grid search would.  Medians of the repeats.
 
@@ -26,6 +27,7 @@ import numpy as np
 
 import nnext
 import numpy_sgd
+from small_batches import torch_epoch
 
 
 def spin(stop):
@@ -46,12 +48,12 @@ def p50_feedforward(threads):
 
 def per_round(shape, n_rows, batch_size, cost_rows, rounds, threads):
     """Microseconds a round of the original's algorithm takes in nnext, or with
-    threads="numpy" in its vectorised NumPy form (benchmarks/numpy_sgd.py)."""
+    threads="peer" in its vectorised NumPy form (benchmarks/numpy_sgd.py)."""
     rng = np.random.default_rng(0)
     X = rng.random((n_rows, shape[0]))
     Y = rng.random((n_rows, shape[-1]))
     network = nnext.NeuralNetwork(shape, seed=0)
-    if threads == "numpy":
+    if threads == "peer":
         weights, biases = [w.copy() for w in network.weights], list(network.biases)
         X_cost, Y_cost = X[:cost_rows], Y[:cost_rows]
         started = time.perf_counter()
@@ -68,10 +70,19 @@ def per_round(shape, n_rows, batch_size, cost_rows, rounds, threads):
 
 def modern_epoch(threads):
     """An epoch of the modern recipe's network (Adam, batches of 128, float32)
-    over 10,000 random digit-shaped rows, in milliseconds."""
+    over 10,000 random digit-shaped rows, in milliseconds; with
+    threads="peer", PyTorch's usual loop on 2 threads (None without PyTorch)."""
     rng = np.random.default_rng(0)
     X = rng.random((10000, 784)).astype(np.float32)
-    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 10000)]
+    labels = rng.integers(0, 10, 10000)
+    Y = np.eye(10, dtype=np.float32)[labels]
+    if threads == "peer":
+        try:
+            import torch
+        except ImportError:
+            return None
+        torch.set_num_threads(2)
+        return torch_epoch(torch, X, labels, 128, 0) * 1e3
     network = nnext.NeuralNetwork([784, 256, 10], activations=["relu", "softmax"], init="he",
                                   dtype="float32", seed=0)
     started = time.perf_counter()
@@ -88,7 +99,9 @@ WORKLOADS = {
         [784, 256, 128, 10], 5000, 128, 1000, 5, threads),
     "modern recipe epoch, 10,000 rows (ms)": modern_epoch,
 }
-NUMPY_WORKLOADS = {"original recipe round (us)", "W3 [784, 256, 128, 10] round, batch 128 (us)"}
+PEERS = {"original recipe round (us)": "NumPy",
+         "W3 [784, 256, 128, 10] round, batch 128 (us)": "NumPy",
+         "modern recipe epoch, 10,000 rows (ms)": "PyTorch"}
 
 
 def paused(workload, threads):
@@ -104,8 +117,8 @@ def main():
     print(f"nnext {nnext.__version__}, {nnext.engine.kernels()} kernels, default threads "
           f"{nnext.config.config()['default threads']}, CPU {nnext.config.config()['cpu']}")
     print("| neighbours | workload | default threads | num_threads=1 | default / one "
-          "| NumPy | NumPy / default | NumPy / one |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| peer | peer's time | peer / default | peer / one |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for count in map(int, args.neighbours.split(",")):
         stop = multiprocessing.Event()
         neighbours = [multiprocessing.Process(target=spin, args=(stop,), daemon=True)
@@ -115,21 +128,21 @@ def main():
         try:
             time.sleep(0.5)
             for name, workload in WORKLOADS.items():
-                default, single, numpy = [], [], []
+                default, single, peer = [], [], []
                 for _ in range(args.repeats):
                     # (a pause before each run lets the threads that the last
                     # one left spinning, nnext's or OpenBLAS's, fall asleep)
                     default.append(paused(workload, None))
                     single.append(paused(workload, 1))
-                    if name in NUMPY_WORKLOADS:
-                        numpy.append(paused(workload, "numpy"))
+                    if name in PEERS:
+                        peer.append(paused(workload, "peer"))
                 d, s = statistics.median(default), statistics.median(single)
                 row = f"| {count} | {name} | {d:.1f} | {s:.1f} | {d / s:.2f} |"
-                if numpy:
-                    n = statistics.median(numpy)
-                    row += f" {n:.1f} | {n / d:.2f} | {n / s:.2f} |"
+                if peer and None not in peer:
+                    n = statistics.median(peer)
+                    row += f" {PEERS[name]} | {n:.1f} | {n / d:.2f} | {n / s:.2f} |"
                 else:
-                    row += " - | - | - |"
+                    row += " - | - | - | - |"
                 print(row, flush=True)
         finally:
             stop.set()
