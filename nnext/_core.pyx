@@ -31,7 +31,7 @@ import os
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.float cimport DBL_EPSILON, FLT_EPSILON
-from libc.math cimport exp, expm1, expm1f, log, sqrt, sqrtf
+from libc.math cimport INFINITY, exp, expm1, expm1f, log, sqrt, sqrtf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 

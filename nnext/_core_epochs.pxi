@@ -35,6 +35,17 @@ def gradient(const intp[::1] sizes, const int[::1] kinds, int loss,
     return total
 
 
+cdef check_learning_rates(const double[::1] learning_rates, intp n_batches):
+    cdef intp b
+    if learning_rates.shape[0] < n_batches:
+        raise ValueError(f"learning_rates must hold a rate per batch ({n_batches}); "
+                         f"got {learning_rates.shape[0]}")
+    for b in range(n_batches):
+        if not (0 < learning_rates[b] < INFINITY):
+            raise ValueError(f"learning_rates must be finite and positive; "
+                             f"learning_rates[{b}] is {learning_rates[b]}")
+
+
 cdef check_sample_weight(const floating[::1] sample_weight, intp n_rows):
     if sample_weight is not None and sample_weight.shape[0] != n_rows:
         raise ValueError(f"sample_weight must hold a weight per row of X ({n_rows}); "
@@ -119,7 +130,7 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 const intp[::1] rows, const floating[::1] sample_weight, intp batch_size,
                 dict optimizer, intp steps_before, floating[::1] state, floating[::1] grad,
                 floating[::1] work, double[:, ::1] batch_stats, intp[::1] completed,
-                int n_threads=1):
+                int n_threads=1, const double[::1] learning_rates=None):
     """Walk X[rows], Y[rows] in batches of ``batch_size`` (the last one smaller),
     taking one optimizer step per batch.
 
@@ -132,6 +143,10 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
     "epsilon_hat", "rho" (missing ones are 0 or False).  Its state (see
     `state_vectors`) is in ``state``; ``steps_before`` counts the steps
     taken before this call.
+
+    With ``learning_rates`` (a rate per batch, each finite and positive),
+    batch b's step takes ``learning_rates[b]`` instead of the optimizer's
+    learning rate (a schedule; see `nnext.schedules`).
 
     ``batch_stats[b]`` gets, for batch b at the parameters its step started
     from: the (weighted) sum of its losses, its total weight, and the sum of
@@ -165,6 +180,8 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
         raise ValueError(f"grad must hold {n_params} values; got {grad.shape[0]}")
     if batch_stats.shape[0] < n_batches or batch_stats.shape[1] != 3 or completed.shape[0] < 1:
         raise ValueError(f"batch_stats must have shape ({n_batches}, 3) and completed 1 value")
+    if learning_rates is not None:
+        check_learning_rates(learning_rates, n_batches)
     completed[0] = 0
     square_sums = <double*>malloc((n_params // SQUARES_CHUNK + 1) * sizeof(double))
     if square_sums == NULL:
@@ -184,6 +201,8 @@ def train_epoch(const intp[::1] sizes, const int[::1] kinds, int loss,
                 batch_stats[b, 2] = (squared_weights(net, &params[0], n_params, square_sums,
                                                      n_threads) if l2 != 0 else 0)
                 opt.step = steps_before + b + 1
+                if learning_rates is not None:
+                    opt.learning_rate = learning_rates[b]
                 opt.l2 = l2
                 if opt.l2_over_weight:
                     opt.l2 = l2 / batch.weight_sum if batch.weight_sum > 0 else 0

@@ -264,10 +264,12 @@ class Engine:
             self.optimizer_state = (name, 0, state)
         return self.optimizer_state
 
-    def train_epoch(self, X, Y, rows, batch_size, loss, settings, threads, sample_weight=None):
+    def train_epoch(self, X, Y, rows, batch_size, loss, settings, threads, sample_weight=None,
+                    learning_rates=None):
         """One pass over X[rows], Y[rows] in batches of ``batch_size`` with one
         optimizer step each; ``settings`` are the optimizer's (its
-        ``settings()``), ``sample_weight`` None or a weight per row of X.
+        ``settings()``), ``sample_weight`` None or a weight per row of X,
+        ``learning_rates`` None or a learning rate per batch (float64).
 
         Returns the statistics of the completed batches (an array of rows:
         the batch's summed loss, its total weight, the sum of the squared
@@ -288,7 +290,7 @@ class Engine:
         def run(rows):
             _core.train_epoch(self.sizes, self.kinds, LOSSES[loss].code, self.params, X, Y,
                               rows, sample_weight, batch_size, settings, steps, state, grad,
-                              work, stats, completed, threads)
+                              work, stats, completed, threads, learning_rates)
 
         try:
             run(rows)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, losses, optimizers
+from . import _checks, losses, optimizers, schedules
 from .activations import ACTIVATIONS
 from ._loop import diverged, training_run
 from .network import check_network
@@ -33,6 +33,8 @@ class History:
         softmax or a sigmoid.
     elapsed : list of float
         Seconds since `fit` started, at the end of each epoch.
+    learning_rate : list of float
+        Per epoch: the learning rate of its first step (see `nnext.schedules`).
     best_epoch : int
         The epoch (from 1) with the lowest monitored loss: the validation
         loss when there is validation data, the training loss otherwise.
@@ -51,6 +53,7 @@ class History:
     val_loss: list = field(default_factory=list)
     val_accuracy: list = field(default_factory=list)
     elapsed: list = field(default_factory=list)
+    learning_rate: list = field(default_factory=list)
     best_epoch: int = 0
     best_loss: float = math.inf
     stopped_because: str = ""
@@ -140,7 +143,7 @@ class EarlyStopping:
 def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch_size=32,
         epochs=100, l2=0.0, validation_data=None, validation_fraction=None, patience=10,
         tol=1e-4, restore_best=False, shuffle=True, seed=None, num_threads=None,
-        progress=False):
+        progress=False, schedule=None):
     """Train ``network`` in place, epoch by epoch, on shuffled mini-batches.
 
     Each epoch walks the training data in a new random order (without
@@ -199,6 +202,13 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
         True shows a `ProgressLine` on standard error; a callable gets an
         `EpochInfo` after every epoch.  Epochs are also logged at DEBUG level
         and a summary at INFO on the logger ``nnext.epochs``.
+    schedule : None, str or schedule object, optional
+        How the learning rate changes from step to step (see
+        `nnext.schedules`): None keeps the optimizer's; "cosine",
+        "one_cycle", "plateau" or an object such as
+        ``nnext.schedules.StepDecay(10, 0.5)``.  The optimizer's learning
+        rate is the schedule's base rate.  The rate of each epoch's first
+        step is recorded in ``History.learning_rate``.
 
     Returns
     -------
@@ -247,6 +257,7 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     restore_best = _checks.flag(restore_best, "restore_best")
     shuffle = _checks.flag(shuffle, "shuffle")
     threads = _checks.num_threads(num_threads)
+    schedule = schedules.schedule(schedule)
     report = reporter(progress)
     network.engine.check_batch_memory(batch_size)
     rng = _checks.generator(seed)
@@ -255,7 +266,7 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     X, Y, X_val, Y_val = _validation(X, Y, validation_data, validation_fraction, network, rng)
     if validation_data is not None:
         loss.check_targets(Y_val, network.activations[-1], "validation targets")
-    plan = _Plan(loss, step, batch_size, epochs, l2, restore_best, shuffle, threads)
+    plan = _Plan(loss, step, batch_size, epochs, l2, restore_best, shuffle, threads, schedule)
     return _run(network, X, Y, X_val, Y_val, plan, EarlyStopping(patience, tol), rng, report)
 
 
@@ -271,6 +282,7 @@ class _Plan:
     restore_best: bool
     shuffle: bool
     threads: int
+    schedule: schedules.Constant
 
 
 def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
@@ -278,15 +290,20 @@ def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
     engine, loss = network.engine, plan.loss
     history = History()
     best_params = None
+    steps_per_epoch = -(-len(X) // plan.batch_size)
+    plan.schedule.start(plan.optimizer.learning_rate, steps_per_epoch, plan.epochs)
     with training_run(network, report, logger, "epoch") as run:
         for epoch in range(1, plan.epochs + 1):
             rows = rng.permutation(len(X)) if plan.shuffle else np.arange(len(X))
-            stats, failed = engine.train_epoch(X, Y, rows.astype(np.intp), plan.batch_size,
-                                               loss.name, plan.optimizer.settings(l2=plan.l2),
-                                               plan.threads)
+            rates = plan.schedule.rates((epoch - 1) * steps_per_epoch, steps_per_epoch)
+            stats, failed = engine.train_epoch(
+                X, Y, rows.astype(np.intp), plan.batch_size, loss.name,
+                plan.optimizer.settings(l2=plan.l2), plan.threads,
+                learning_rates=None if type(plan.schedule) is schedules.Constant else rates)
             if failed is not None:
                 raise diverged(f"in batch {failed + 1} of epoch {epoch}", "learning_rate",
-                               plan.optimizer.learning_rate)
+                               float(rates[failed]))
+            history.learning_rate.append(float(rates[0]))
             history.train_loss.append(loss.scale * stats[:, 0].sum() / len(X))
             if X_val is not None:
                 history.val_loss.append(
@@ -294,6 +311,7 @@ def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
                     / len(X_val))
                 history.val_accuracy.append(_accuracy(network, X_val, Y_val, plan.threads))
             rule.update((history.val_loss or history.train_loss)[-1])
+            plan.schedule.end_epoch((history.val_loss or history.train_loss)[-1])
             if plan.restore_best and rule.best_epoch == epoch:
                 best_params = network.parameters.copy()
             history.elapsed.append(run.elapsed())

@@ -41,7 +41,8 @@ def learning_curve(result, *, ax=None):
     (round 0 is the cost before training), the lowest cost so far, the round
     that reached it and the round where training stopped.  For a `History` of `fit`: the training
     loss and, with validation data, the validation loss per epoch, the
-    validation accuracy on a second y axis, and the best epoch.
+    validation accuracy on a second y axis, the best epoch, and when it
+    changed (a schedule), the learning rate on a third.
 
     Parameters
     ----------
@@ -52,7 +53,8 @@ def learning_curve(result, *, ax=None):
     -------
     matplotlib.axes.Axes
         The axes of the costs or losses (the accuracy's axes is
-        ``ax.accuracy_axes`` when drawn, else None).
+        ``ax.accuracy_axes`` and the learning rate's ``ax.rate_axes`` when
+        drawn, else None).
     """
     ax = _axes(ax)
     if isinstance(result, TrainingResult):
@@ -86,12 +88,15 @@ def learning_curve(result, *, ax=None):
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         accuracy = np.array(result.val_accuracy, dtype=float)
-        ax.accuracy_axes = None
+        ax.accuracy_axes = ax.rate_axes = None
         if accuracy.size and not np.isnan(accuracy).all():
             twin = ax.twinx()
             twin.plot(epochs, 100 * accuracy, color="tab:green", label="validation accuracy")
             twin.set_ylabel("validation accuracy (%)")
             ax.accuracy_axes = twin
+        if len(set(result.learning_rate)) > 1:
+            ax.rate_axes = _rate_axes(ax, epochs, result.learning_rate,
+                                      outward=60 if ax.accuracy_axes is not None else 0)
     else:
         raise TypeError(f"result must be a TrainingResult or a History; got "
                         f"{type(result).__name__}")
@@ -99,9 +104,10 @@ def learning_curve(result, *, ax=None):
     if positive.size and positive.max() / positive.min() > _LOG_SCALE_SPAN:
         ax.set_yscale("log")
     handles, names = ax.get_legend_handles_labels()
-    if getattr(ax, "accuracy_axes", None) is not None:
-        more_handles, more_names = ax.accuracy_axes.get_legend_handles_labels()
-        handles, names = handles + more_handles, names + more_names
+    for twin in (getattr(ax, "accuracy_axes", None), getattr(ax, "rate_axes", None)):
+        if twin is not None:
+            more_handles, more_names = twin.get_legend_handles_labels()
+            handles, names = handles + more_handles, names + more_names
     ax.legend(handles, names, loc="center right", fontsize="small")
     return ax
 
@@ -252,6 +258,18 @@ def hidden_units(network, *, layer=0, shape=(28, 28), n=None, order="index", ax=
 
 
 # --- helpers -----------------------------------------------------------------------
+
+def _rate_axes(ax, epochs, rates, outward):
+    """The learning rate of each epoch's first step, dotted, on an axis of its
+    own to the right (outward points beyond the accuracy's, if any)."""
+    twin = ax.twinx()
+    twin.spines["right"].set_position(("outward", outward))
+    twin.plot(epochs, rates, color="grey", linestyle=":", label="learning rate")
+    twin.set_ylabel("learning rate")
+    if max(rates) / min(rates) > _LOG_SCALE_SPAN:
+        twin.set_yscale("log")
+    return twin
+
 
 def _axes(ax):
     if ax is not None:

@@ -116,8 +116,8 @@ def test_restore_best_puts_back_the_best_epoch(monkeypatch):
     snapshots = []
     original = Engine.train_epoch
 
-    def record(self, *args):
-        result = original(self, *args)
+    def record(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
         snapshots.append(self.params.copy())
         return result
 
@@ -148,9 +148,9 @@ def test_validation_split_is_drawn_with_the_seed_and_held_out():
     seen = []
     original = Engine.train_epoch
 
-    def record(self, X_train, *args):
+    def record(self, X_train, *args, **kwargs):
         seen.append(X_train.copy())
-        return original(self, X_train, *args)
+        return original(self, X_train, *args, **kwargs)
 
     import unittest.mock
     with unittest.mock.patch.object(Engine, "train_epoch", record):

@@ -65,6 +65,20 @@ def test_learning_curve_of_epochs_with_validation():
     assert ax.get_yscale() == "log"                        # 0.01 to 2.1 spans decades
 
 
+def test_learning_curve_draws_a_scheduled_learning_rate_on_its_own_axis(tmp_path):
+    history = nnext.History(train_loss=[2.0, 1.0, 0.5], val_loss=[2.1, 1.1, 0.6],
+                            val_accuracy=[0.5, 0.8, 0.9], learning_rate=[1e-1, 1e-2, 1e-3],
+                            best_epoch=3, best_loss=0.6)
+    ax = plot.learning_curve(history)
+    np.testing.assert_allclose(ax.rate_axes.lines[0].get_ydata(), [1e-1, 1e-2, 1e-3])
+    assert ax.rate_axes.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-1] == "learning rate"
+    assert_png(ax, tmp_path / "rates.png")
+    flat = nnext.History(train_loss=[1.0, 0.9], learning_rate=[0.1, 0.1], best_epoch=2,
+                         best_loss=0.9)
+    assert plot.learning_curve(flat).rate_axes is None
+
+
 def test_learning_curve_without_validation_has_no_accuracy_axes():
     ax = plot.learning_curve(nnext.History(train_loss=[1.0, 0.9], best_epoch=2, best_loss=0.9))
     assert len(ax.lines) == 2 and ax.accuracy_axes is None
