@@ -313,3 +313,24 @@ def matrix(value, n_columns, name, dtype, what="row", check_finite=True):
     if check_finite:
         finite_rows(array, name, what)
     return array
+
+
+def vector(value, length, name, dtype):
+    """Return ``value`` as a C-contiguous 1-D array of ``length`` finite values
+    of ``dtype``."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers; got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers; {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers; got dtype {array.dtype}")
+    if array.shape != (length,):
+        raise ValueError(f"{name} must hold one value per training row ({length}); got shape "
+                         f"{array.shape}")
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(array).all():
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+        raise ValueError(f"{name} must be finite; {name}[{bad}] is {array[bad]}")
+    return array

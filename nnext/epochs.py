@@ -143,7 +143,8 @@ class EarlyStopping:
 def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch_size=32,
         epochs=100, l2=0.0, validation_data=None, validation_fraction=None, patience=10,
         tol=1e-4, restore_best=False, shuffle=True, seed=None, num_threads=None,
-        progress=False, schedule=None):
+        progress=False, schedule=None, label_smoothing=0.0, sample_weight=None,
+        class_weight=None):
     """Train ``network`` in place, epoch by epoch, on shuffled mini-batches.
 
     Each epoch walks the training data in a new random order (without
@@ -209,6 +210,22 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
         ``nnext.schedules.StepDecay(10, 0.5)``.  The optimizer's learning
         rate is the schedule's base rate.  The rate of each epoch's first
         step is recorded in ``History.learning_rate``.
+    label_smoothing : float in [0, 1), optional
+        For the cross-entropy of a softmax output layer: train on the
+        targets (1 - label_smoothing) y + label_smoothing / K (K outputs)
+        instead of y (Szegedy et al., 2016), which keeps the network from
+        driving its outputs to 0 and 1.  The training loss is against those
+        targets; the validation loss and accuracy against the true ones.
+    sample_weight : array_like of shape (n_samples,), optional
+        A weight >= 0 per training row: each batch's step follows the
+        weighted mean of its rows' gradients, and the training loss is the
+        weighted mean (a batch whose weights sum to 0 does not move).
+        Validation is not weighted.
+    class_weight : dict or "balanced", optional
+        Weights per class (the argmax of each target row): a dict {class
+        index: weight} (missing classes weigh 1), or "balanced", n_samples /
+        (n_classes * the class's count), as scikit-learn's convention;
+        multiplied into ``sample_weight`` when both are given.
 
     Returns
     -------
@@ -263,11 +280,59 @@ def fit(network, X, Y, *, loss=None, optimizer="adam", learning_rate=None, batch
     rng = _checks.generator(seed)
     X, Y = training_arrays((X, Y), network)
     loss.check_targets(Y, network.activations[-1], "training targets")
-    X, Y, X_val, Y_val = _validation(X, Y, validation_data, validation_fraction, network, rng)
+    weights = _training_weights(sample_weight, class_weight, Y, network.dtype)
+    smoothing = _label_smoothing(label_smoothing, loss, network.activations[-1])
+    X, Y, X_val, Y_val, kept = _validation(X, Y, validation_data, validation_fraction, network,
+                                           rng)
     if validation_data is not None:
         loss.check_targets(Y_val, network.activations[-1], "validation targets")
-    plan = _Plan(loss, step, batch_size, epochs, l2, restore_best, shuffle, threads, schedule)
+    if weights is not None and kept is not None:
+        weights = weights[kept]
+    if smoothing:
+        Y = (1 - smoothing) * Y + np.asarray(smoothing / Y.shape[1], Y.dtype)
+    plan = _Plan(loss, step, batch_size, epochs, l2, restore_best, shuffle, threads, schedule,
+                 weights)
     return _run(network, X, Y, X_val, Y_val, plan, EarlyStopping(patience, tol), rng, report)
+
+
+def _training_weights(sample_weight, class_weight, Y, dtype):
+    """The weight of each training row (None when all weigh 1), checked."""
+    weights = None
+    if sample_weight is not None:
+        weights = _checks.vector(sample_weight, len(Y), "sample_weight", dtype)
+        if (weights < 0).any():
+            raise ValueError(f"sample_weight must be >= 0; sample_weight["
+                             f"{int(np.flatnonzero(weights < 0)[0])}] is "
+                             f"{weights[weights < 0][0]}")
+    if class_weight is not None:
+        classes = Y.argmax(axis=1)
+        if isinstance(class_weight, str) and class_weight == "balanced":
+            counts = np.bincount(classes, minlength=Y.shape[1])
+            per_class = len(Y) / (np.count_nonzero(counts) * np.maximum(counts, 1))
+        elif isinstance(class_weight, dict):
+            per_class = np.ones(Y.shape[1])
+            for label, weight in class_weight.items():
+                if not _checks.is_int(label) or not 0 <= label < Y.shape[1]:
+                    raise ValueError(f"class_weight's classes must be output indices 0 to "
+                                     f"{Y.shape[1] - 1}; got {label!r}")
+                per_class[label] = _checks.nonnegative_float(weight, f"class_weight[{label}]")
+        else:
+            raise TypeError(f"class_weight must be a dict or 'balanced'; got {class_weight!r}")
+        by_row = per_class[classes].astype(dtype)
+        weights = by_row if weights is None else weights * by_row
+    if weights is not None and not weights.sum() > 0:
+        raise ValueError("sample_weight and class_weight leave every training row a weight of 0")
+    return weights
+
+
+def _label_smoothing(value, loss, output_activation):
+    value = _checks.nonnegative_float(value, "label_smoothing")
+    if value >= 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1); got {value!r}")
+    if value and (loss.name != "cross_entropy" or output_activation != "softmax"):
+        raise ValueError("label_smoothing is for the cross-entropy of a softmax output layer; "
+                         f"got loss={loss.name!r} with a {output_activation!r} output layer")
+    return value
 
 
 @dataclass(frozen=True)
@@ -283,6 +348,7 @@ class _Plan:
     shuffle: bool
     threads: int
     schedule: schedules.Constant
+    sample_weight: np.ndarray = None
 
 
 def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
@@ -298,13 +364,13 @@ def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
             rates = plan.schedule.rates((epoch - 1) * steps_per_epoch, steps_per_epoch)
             stats, failed = engine.train_epoch(
                 X, Y, rows.astype(np.intp), plan.batch_size, loss.name,
-                plan.optimizer.settings(l2=plan.l2), plan.threads,
+                plan.optimizer.settings(l2=plan.l2), plan.threads, plan.sample_weight,
                 learning_rates=None if type(plan.schedule) is schedules.Constant else rates)
             if failed is not None:
                 raise diverged(f"in batch {failed + 1} of epoch {epoch}", "learning_rate",
                                float(rates[failed]))
             history.learning_rate.append(float(rates[0]))
-            history.train_loss.append(loss.scale * stats[:, 0].sum() / len(X))
+            history.train_loss.append(loss.scale * stats[:, 0].sum() / stats[:, 1].sum())
             if X_val is not None:
                 history.val_loss.append(
                     loss.scale * engine.loss_sum(X_val, Y_val, loss.name, plan.threads)
@@ -336,7 +402,8 @@ def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
 
 
 def _validation(X, Y, validation_data, fraction, network, rng):
-    """The training and validation arrays (the latter None without validation)."""
+    """The training and validation arrays (the latter None without validation),
+    and the rows of X kept for training when a fraction was held out (else None)."""
     if validation_data is not None and fraction is not None:
         raise ValueError("give validation_data or validation_fraction, not both")
     if validation_data is not None:
@@ -350,9 +417,9 @@ def _validation(X, Y, validation_data, fraction, network, rng):
         if len(X_val) != len(Y_val) or len(X_val) == 0:
             raise ValueError(f"validation_data must hold as many inputs as targets, at least "
                              f"one; got {len(X_val)} and {len(Y_val)}")
-        return X, Y, X_val, Y_val
+        return X, Y, X_val, Y_val, None
     if fraction is None:
-        return X, Y, None, None
+        return X, Y, None, None, None
     fraction = _checks.nonnegative_float(fraction, "validation_fraction")
     if not 0 < fraction < 1:
         raise ValueError(f"validation_fraction must be a number in (0, 1); got {fraction!r}")
@@ -362,7 +429,7 @@ def _validation(X, Y, validation_data, fraction, network, rng):
                          f"to train on")
     order = rng.permutation(len(X))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return X[train], Y[train], X[val], Y[val]
+    return X[train], Y[train], X[val], Y[val], train
 
 
 def _accuracy(network, X, Y, threads):
