@@ -228,7 +228,11 @@ def test_fuzzed_files_only_raise_value_error_quickly_and_within_memory(tmp_path,
     assert summary["escaped"] == []
     assert summary["loaded_hostile"] == 0
     assert summary["slowest_seconds"] < 0.25, summary
-    assert summary["peak_after"] - summary["peak_before"] <= 16 * summary["largest_file"]
+    # At most 16 times the largest file, plus 1 MiB for what the interpreter
+    # itself keeps over 2,000 cases (a debug build's run grew 331 kB); a file
+    # that could make the loader allocate what it claims would take far more.
+    assert (summary["peak_after"] - summary["peak_before"]
+            <= 16 * summary["largest_file"] + (1 << 20)), summary
     if kind == "txt":      # under a digest line, a mutation that still parses is caught
         with_digest_loads = summary["loaded_by_seed"][1]
         assert with_digest_loads <= 0.01 * summary["loaded_by_seed"][0] + 5, summary
