@@ -364,8 +364,7 @@ def _run(network, X, Y, X_val, Y_val, plan, rule, rng, report):
             rates = plan.schedule.rates((epoch - 1) * steps_per_epoch, steps_per_epoch)
             stats, failed = engine.train_epoch(
                 X, Y, rows.astype(np.intp), plan.batch_size, loss.name,
-                plan.optimizer.settings(l2=plan.l2), plan.threads, plan.sample_weight,
-                learning_rates=None if type(plan.schedule) is schedules.Constant else rates)
+                plan.optimizer.settings(l2=plan.l2), plan.threads, plan.sample_weight, rates)
             if failed is not None:
                 raise diverged(f"in batch {failed + 1} of epoch {epoch}", "learning_rate",
                                float(rates[failed]))
